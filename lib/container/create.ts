@@ -1,0 +1,164 @@
+/**
+ * `create` (and the first half of `run`): validate the bundle, make the state dir and the cgroup,
+ * start the shim with the init plan, sync with the init (id maps, cgroup join, hooks), then
+ * record the state and the pid-file. On any failure everything made so far is undone.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
+import { OciError, toOciError } from '../errors';
+import { runHooks } from '../hooks';
+import { debug, trace } from '../log';
+import { buildInitPlan, namespaceSets } from '../plan/init-plan';
+import { ShimSession } from '../shim/launch';
+import type { Spec } from '../spec/types';
+import { validateContainerId } from '../spec/ids';
+import { loadBundle } from './bundle';
+import { hostView } from './host-view';
+import { readStat } from './proc';
+import {
+  OCI_VERSION, fifoPath, makeContainerDir, removeContainerDir, saveRecord, toState, writeFileAtomic,
+  type ContainerRecord,
+} from './store';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string | undefined;
+  consoleSocket?: string | undefined;
+  noPivot: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
+  /** run mode: the shim parent stays and waits for the init, so we learn its exit status. */
+  mode: 'create' | 'run';
+}
+
+export interface Created {
+  record: ContainerRecord;
+  spec: Spec;
+  session: ShimSession;
+  cgroup: CgroupManager;
+}
+
+export async function createContainer(o: CreateOptions): Promise<Created> {
+  validateContainerId(o.id);
+  const { spec, bundle, rootfs } = loadBundle(o.bundle);
+  trace('validate');
+  const proc = spec.process!;
+  if (proc.terminal && o.consoleSocket === undefined && o.mode === 'create') {
+    throw new OciError('config', 'cannot allocate tty if oci-ts will detach without setting console socket');
+  }
+  if (!proc.terminal && o.consoleSocket !== undefined) {
+    throw new OciError('config', 'cannot use console socket if oci-ts will not detach or allocate tty');
+  }
+  if (proc.terminal && o.consoleSocket === undefined) {
+    throw new OciError('config', 'process.terminal without --console-socket is not supported yet by oci-ts run; use --console-socket or set terminal to false', { pointer: '/process/terminal' });
+  }
+
+  makeContainerDir(o.root, o.id);
+  let cgroup: CgroupManager | undefined;
+  let session: ShimSession | undefined;
+  const record: ContainerRecord = {
+    runtime: 'oci-ts',
+    ociVersion: OCI_VERSION,
+    id: o.id,
+    pid: 0,
+    initStartTime: '',
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    newPidNamespace: namespaceSets(spec).fresh.has('pid'),
+    creating: true,
+  };
+  if (spec.annotations !== undefined) record.annotations = spec.annotations;
+  if (spec.hooks !== undefined) record.hooks = spec.hooks;
+  try {
+    cgroup = newCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id, systemd: o.systemdCgroup });
+    record.cgroup = cgroup.toJSON();
+    // Saved before anything is made, so that delete --force can clean up after a crash.
+    saveRecord(o.root, record);
+    cgroup.create();
+    cgroup.apply(spec.linux?.resources);
+    trace('cgroup');
+
+    const plan = buildInitPlan({
+      spec, rootfs, bundle, fifo: fifoPath(o.root, o.id), consoleSocket: o.consoleSocket,
+      noPivot: o.noPivot, preserveFds: o.preserveFds, mode: o.mode, host: hostView(cgroup),
+    });
+    trace('plan');
+    session = new ShimSession(plan, o.preserveFds);
+    await driveInit(session, spec, record, cgroup, o, bundle);
+    trace('shim');
+
+    delete record.creating;
+    saveRecord(o.root, record);
+    if (o.pidFile !== undefined) writeFileAtomic(path.resolve(o.pidFile), String(record.pid), 0o644);
+    trace('state');
+    return { record, spec, session, cgroup };
+  } catch (err) {
+    session?.abort();
+    if (record.pid > 0) {
+      try { process.kill(record.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    try { cgroup?.destroy(); } catch (e) { debug(`cleanup: ${String(e)}`); }
+    removeContainerDir(o.root, o.id);
+    throw toOciError(err);
+  }
+}
+
+/** The conversation with the shim: PID, SYNC ns, [SYNC hooks], READY, in that order. */
+async function driveInit(session: ShimSession, spec: Spec, record: ContainerRecord, cgroup: CgroupManager, o: CreateOptions, bundle: string): Promise<void> {
+  for (;;) {
+    const m = await session.next();
+    switch (m.kind) {
+      case 'PID': {
+        record.pid = m.pid;
+        record.initStartTime = readStat(m.pid)?.startTime ?? '';
+        break;
+      }
+      case 'SYNC': {
+        if (record.pid === 0) {
+          // The init can talk before the parent's PID line arrives: wait for it.
+          const pidMsg = await session.next();
+          if (pidMsg.kind !== 'PID') throw unexpected(pidMsg);
+          record.pid = pidMsg.pid;
+          record.initStartTime = readStat(pidMsg.pid)?.startTime ?? '';
+        }
+        if (m.tag === 'ns') {
+          writeIdMaps(spec, record.pid);
+          cgroup.addProcess(record.pid);
+          saveRecord(o.root, record);
+        } else if (m.tag === 'hooks') {
+          const state = toState(record, 'creating');
+          await runHooks('createRuntime', spec.hooks?.createRuntime, state, bundle);
+          await runHooks('prestart', spec.hooks?.prestart, state, bundle);
+        }
+        session.proceed();
+        break;
+      }
+      case 'READY':
+        session.close();
+        return;
+      case 'ERROR':
+        throw new OciError('exec', `unable to start container process: ${m.text}`);
+      case 'EOF':
+        throw new OciError('system', 'unable to start container process: the container init exited during setup');
+    }
+  }
+}
+
+function unexpected(m: { kind: string }): OciError {
+  return new OciError('system', `unexpected message from the shim: ${m.kind}`);
+}
+
+/** uid_map/gid_map are written by the parent while the child waits (user_namespaces(7)). */
+function writeIdMaps(spec: Spec, pid: number): void {
+  const fmt = (maps: Array<{ containerID: number; hostID: number; size: number }>): string =>
+    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  const uid = spec.linux?.uidMappings;
+  const gid = spec.linux?.gidMappings;
+  if (uid !== undefined && uid.length > 0) fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(uid));
+  if (gid !== undefined && gid.length > 0) fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(gid));
+}

@@ -1,0 +1,145 @@
+/**
+ * The state store: one directory per container under the root (default /run/oci-ts), holding
+ * `state.json` (written atomically: tmp + rename), `exec.fifo` while the container is created but
+ * not started, and the lock. The status is never stored; it is derived from the live process.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OciError } from '../errors';
+import type { Hooks, State } from '../spec/types';
+import { isAlive } from './proc';
+
+export const OCI_VERSION = '1.3.0';
+
+/** Everything later calls need, so that no call depends on flags given to an earlier one. */
+export interface ContainerRecord {
+  /** Marks our files: Docker shares one --root between runtimes, so runc's dirs sit beside ours. */
+  runtime: 'oci-ts';
+  ociVersion: string;
+  id: string;
+  pid: number;
+  /** /proc/<pid>/stat start time of the init: pid + start time identify the process. */
+  initStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  hooks?: Hooks;
+  /** Persisted cgroup manager (lib/cgroups), reloaded by delete/kill/pause/update. */
+  cgroup?: unknown;
+  /** The container's own pid namespace: killing its init kills everything in it. */
+  newPidNamespace: boolean;
+  /** Namespace paths of the init, for exec (captured while the init is alive). */
+  namespaces?: Record<string, string>;
+  /** True while create has not finished; such a record is cleaned by delete --force. */
+  creating?: boolean;
+}
+
+export function containerDir(root: string, id: string): string {
+  return path.join(root, id);
+}
+
+export function fifoPath(root: string, id: string): string {
+  return path.join(root, id, 'exec.fifo');
+}
+
+/** Make the container's directory; EEXIST means the id is taken. */
+export function makeContainerDir(root: string, id: string): string {
+  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  const dir = containerDir(root, id);
+  try {
+    fs.mkdirSync(dir, { mode: 0o711 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new OciError('exists', 'container with given ID already exists');
+    }
+    throw err;
+  }
+  return dir;
+}
+
+/** Atomic replace: readers see the old or the new file, never a half-written one. */
+export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function saveRecord(root: string, rec: ContainerRecord): void {
+  writeFileAtomic(path.join(containerDir(root, rec.id), 'state.json'), JSON.stringify(rec));
+}
+
+/** undefined when there is no container dir; a record with creating=true when create has not finished. */
+export function loadRecord(root: string, id: string): ContainerRecord | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(containerDir(root, id), 'state.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (fs.existsSync(containerDir(root, id))) {
+      // The directory exists but create never wrote a record (it crashed very early).
+      return { runtime: 'oci-ts', ociVersion: OCI_VERSION, id, pid: 0, initStartTime: '', bundle: '', rootfs: '', created: '', owner: '', newPidNamespace: false, creating: true };
+    }
+    return undefined;
+  }
+  const rec = JSON.parse(text) as ContainerRecord;
+  if (typeof rec !== 'object' || rec === null || rec.id !== id || rec.runtime !== 'oci-ts') {
+    throw new OciError('system', `invalid state file for container ${id}`);
+  }
+  return rec;
+}
+
+export function requireRecord(root: string, id: string): ContainerRecord {
+  const rec = loadRecord(root, id);
+  if (rec === undefined) throw new OciError('notFound', 'container does not exist');
+  return rec;
+}
+
+export type Status = State['status'];
+
+/** Derive the status from the kernel: the init's identity, the exec fifo, and the freezer. */
+export function deriveStatus(root: string, rec: ContainerRecord, isFrozen: () => boolean = () => false): Status {
+  const alive = isAlive(rec.pid, rec.initStartTime);
+  if (rec.creating) return alive ? 'creating' : 'stopped';
+  if (!alive) return 'stopped';
+  if (fs.existsSync(fifoPath(root, rec.id))) return 'created';
+  return isFrozen() ? 'paused' : 'running';
+}
+
+/** The OCI state document (runtime.md §State) with runc's extra fields. */
+export function toState(rec: ContainerRecord, status: Status): State {
+  const state: State = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations !== undefined) state.annotations = rec.annotations;
+  return state;
+}
+
+/** Ids of the containers under root; entries that are not container dirs are skipped. */
+export function listIds(root: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory() && e.name !== 'lib' && !e.name.startsWith('.')).map((e) => e.name).sort();
+}
+
+export function removeContainerDir(root: string, id: string): void {
+  fs.rmSync(containerDir(root, id), { recursive: true, force: true });
+}

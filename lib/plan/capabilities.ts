@@ -1,0 +1,34 @@
+/** Capability names to numbers (<linux/capability.h>), and name lists to 64-bit masks. */
+import { warn } from '../log';
+
+export const CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/**
+ * A mask of the named capabilities. Unknown names are warned about and skipped: the spec says a
+ * runtime SHOULD NOT fail on them (config.md, Linux process), and runc behaves the same way.
+ */
+export function capMask(names: readonly string[] | undefined, field: string): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const bit = CAPABILITIES.indexOf(name.toUpperCase());
+    if (bit < 0) {
+      warn(`ignoring unknown or unavailable capability ${JSON.stringify(name)} in ${field}`);
+      continue;
+    }
+    mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+export function maskToNames(mask: bigint): string[] {
+  return CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
+}

@@ -1,0 +1,252 @@
+/**
+ * config.json -> the ordered list of shim operations that builds the container's init
+ * (docs/shim-protocol.md). Pure: everything it needs from the host comes in `HostView`, so it is
+ * unit-tested without root and printed by `oci-ts plan`.
+ */
+import * as path from 'node:path';
+import { configError } from '../errors';
+import { CLONE, MS, type PlanOp } from '../shim/ops';
+import type { Mount, Namespace, NamespaceType, Spec } from '../spec/types';
+import { capMask } from './capabilities';
+import { BIND_REMOUNT_MASK, parseMountOptions } from './mount-options';
+import { RLIMITS, rlimitValue } from './rlimits';
+
+/** A cgroup v1 (or hybrid) hierarchy as the container should see it under /sys/fs/cgroup. */
+export interface CgroupView {
+  name: string;       // directory name under /sys/fs/cgroup: "memory", "cpu,cpuacct", "systemd", "unified"
+  source: string;     // host directory of the container's cgroup in that hierarchy
+  links: string[];    // symlinks to make beside it ("cpu" and "cpuacct" -> "cpu,cpuacct")
+}
+
+export interface HostView {
+  /** Is this host path a directory? (bind sources: a file source gets a file mount point). */
+  isDirectory(hostPath: string): boolean;
+  /** Hierarchies for a `cgroup`-type mount; empty when the host is cgroup v2 only. */
+  cgroupViews: CgroupView[];
+  /** On a unified (v2-only) host: the host directory of the container's cgroup. */
+  cgroup2Source?: string;
+}
+
+export interface InitPlanInput {
+  spec: Spec;
+  rootfs: string;           // absolute host path
+  bundle: string;           // absolute host path
+  fifo: string;             // <root>/<id>/exec.fifo
+  consoleSocket?: string | undefined;
+  noPivot: boolean;
+  preserveFds: number;
+  mode: 'create' | 'run';
+  host: HostView;
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFREG = 0o100000;
+
+export const NS_FLAGS: Readonly<Record<NamespaceType, number>> = {
+  pid: CLONE.NEWPID, network: CLONE.NEWNET, mount: CLONE.NEWNS, ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS, user: CLONE.NEWUSER, cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME,
+};
+
+/** setns order for joined namespaces: user first (it grants the rights for the rest), mount last. */
+const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface DefaultDevice { path: string; major: number; minor: number }
+
+/** The devices every container gets, whatever linux.devices says (runtime-spec config-linux.md). */
+export const DEFAULT_DEVICES: readonly DefaultDevice[] = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+export function namespaceSets(spec: Spec): { fresh: Set<NamespaceType>; joined: Namespace[] } {
+  const fresh = new Set<NamespaceType>();
+  const joined: Namespace[] = [];
+  for (const ns of spec.linux?.namespaces ?? []) {
+    if (ns.path !== undefined && ns.path !== '') joined.push(ns);
+    else fresh.add(ns.type);
+  }
+  return { fresh, joined };
+}
+
+export function envValue(env: readonly string[], name: string): string | undefined {
+  const prefix = `${name}=`;
+  for (let i = env.length - 1; i >= 0; i--) if (env[i]!.startsWith(prefix)) return env[i]!.slice(prefix.length);
+  return undefined;
+}
+
+export function buildInitPlan(input: InitPlanInput): PlanOp[] {
+  const { spec, host } = input;
+  const proc = spec.process;
+  if (proc === undefined) throw configError('config.json', '/process', 'is required to create a container');
+  const ops: PlanOp[] = [];
+  const add = (op: PlanOp['op'], ...args: PlanOp['args']): void => {
+    ops.push({ op, args });
+  };
+  const { fresh, joined } = namespaceSets(spec);
+  if (!fresh.has('mount')) {
+    throw configError('config.json', '/linux/namespaces', 'a new mount namespace is required (oci-ts never changes the host\'s mounts)');
+  }
+
+  // ---- parent phase: runs in the shim before the clone ----
+  add('FIFO', input.fifo);
+  if (proc.terminal && input.consoleSocket !== undefined) add('CONSOLE_SOCKET', input.consoleSocket);
+  add('HOSTPROC');
+  const sortedJoins = [...joined].sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
+  for (const ns of sortedJoins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path!);
+  // CLONE_NEWTIME shares its bit with CSIGNAL, so clone() cannot take it: unshare in the parent.
+  if (fresh.has('time')) add('UNSHARE', CLONE.NEWTIME);
+  add('MODE', input.mode);
+  let cloneFlags = 0;
+  for (const t of fresh) if (t !== 'cgroup' && t !== 'time') cloneFlags |= NS_FLAGS[t];
+  add('CLONE', cloneFlags);
+
+  // ---- child phase: the container's init ----
+  // Node writes uid/gid maps and joins the cgroups while the init waits here.
+  add('SYNC', 'ns');
+  // A new cgroup namespace is made after the cgroup join, so its root is the container's cgroup.
+  if (fresh.has('cgroup')) add('UNSHARE_CHILD', CLONE.NEWCGROUP);
+  if (!proc.terminal) add('SETSID');
+
+  const rootProp = propagationFlags(spec.linux?.rootfsPropagation);
+  add('MOUNT_HOST', '', '/', '', MS.REC | rootProp, '');
+  add('MOUNT_HOST', input.rootfs, input.rootfs, '', MS.BIND | MS.REC, '');
+  add('ROOTFS', input.rootfs);
+
+  const remountLater: string[] = [];
+  (spec.mounts ?? []).forEach((m, i) => planMount(m, i, input, fresh, add, remountLater));
+
+  planDevices(spec, !!proc.terminal, add);
+
+  const hooks = spec.hooks;
+  if ((hooks?.createRuntime?.length ?? 0) > 0 || (hooks?.prestart?.length ?? 0) > 0) add('SYNC', 'hooks');
+
+  add(input.noPivot ? 'CHROOT' : 'PIVOT_ROOT');
+  if (proc.terminal) add('CONSOLE', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0);
+
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    add('WRITE_FILE', `/proc/sys/${key.replace(/\./g, '/')}`, value);
+  }
+  for (const p of spec.linux?.maskedPaths ?? []) add('MASK', p);
+  for (const p of spec.linux?.readonlyPaths ?? []) add('READONLY', p);
+  for (const p of remountLater) add('REMOUNT_RO', p);
+  if (spec.root?.readonly) add('REMOUNT_RO', '/');
+
+  if (spec.hostname !== undefined && spec.hostname !== '') add('HOSTNAME', spec.hostname);
+  if (spec.domainname !== undefined && spec.domainname !== '') add('DOMAINNAME', spec.domainname);
+  if (proc.oomScoreAdj !== undefined) add('OOM_SCORE', proc.oomScoreAdj);
+  (proc.rlimits ?? []).forEach((r, i) => {
+    const type = RLIMITS[r.type];
+    if (type === undefined) throw configError('config.json', `/process/rlimits/${i}/type`, `unknown rlimit type "${r.type}"`);
+    add('RLIMIT', type, rlimitValue(r.soft), rlimitValue(r.hard));
+  });
+
+  const env = withHome(proc.env ?? []);
+  const args = proc.args ?? [];
+  add('CHDIR', proc.cwd);
+  add('LOOKUP', args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH);
+  add('UMASK', (proc.user.umask ?? 0o022).toString(8));
+
+  const caps = proc.capabilities ?? {};
+  add('BOUNDING', capMask(caps.bounding, 'bounding'));
+  add('SETUSER', proc.user.uid, proc.user.gid, (proc.user.additionalGids ?? []).join(','));
+  add('CAPS', capMask(caps.effective, 'effective'), capMask(caps.permitted, 'permitted'), capMask(caps.inheritable, 'inheritable'));
+  add('AMBIENT', capMask(caps.ambient, 'ambient'));
+  if (proc.noNewPrivileges) add('NO_NEW_PRIVS');
+
+  add('READY');
+  add('WAIT_START');
+  add('CLOSE_FDS', 3 + input.preserveFds);
+  add('EXEC', args.length, ...args, ...env);
+  return ops;
+}
+
+/** runc sets HOME when the config does not; "/" is its fallback when /etc/passwd has no entry. */
+function withHome(env: readonly string[]): string[] {
+  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
+}
+
+export function propagationFlags(p: string | undefined): number {
+  switch (p ?? '') {
+    case '': case 'rslave': return MS.SLAVE;
+    case 'slave': return MS.SLAVE;
+    case 'private': case 'rprivate': return MS.PRIVATE;
+    case 'shared': case 'rshared': return MS.SHARED;
+    case 'unbindable': case 'runbindable': return MS.UNBINDABLE;
+    default:
+      throw configError('config.json', '/linux/rootfsPropagation', `must be one of shared, slave, private, unbindable (with or without r prefix), got "${p}"`);
+  }
+}
+
+type Add = (op: PlanOp['op'], ...args: PlanOp['args']) => void;
+
+function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<NamespaceType>, add: Add, remountLater: string[]): void {
+  const pointer = `/mounts/${i}`;
+  const o = parseMountOptions(m.options, pointer);
+  const dest = m.destination;
+  if (!path.isAbsolute(dest)) throw configError('config.json', `${pointer}/destination`, 'must be an absolute path');
+  const type = m.type ?? (o.bind ? 'bind' : '');
+  const ro = (o.flags & MS.RDONLY) !== 0;
+
+  if (type === 'cgroup' || type === 'cgroup2') {
+    planCgroupMount(dest, o.flags, ro, input.host, add, remountLater);
+    return;
+  }
+  if (o.bind || type === 'bind' || (type === 'sysfs' && !fresh.has('network'))) {
+    // A sysfs mount needs a network namespace of our own; without one, runc binds the host's /sys.
+    const source = type === 'sysfs' && !o.bind ? '/sys' : resolveSource(m.source, input.bundle, `${pointer}/source`);
+    const flags = (o.flags & ~BIND_REMOUNT_MASK) | MS.BIND | (o.recursive || type === 'sysfs' ? MS.REC : 0);
+    const remount = o.flags & BIND_REMOUNT_MASK;
+    add('MOUNT', source, dest, '', flags, '', remount, o.propagation, input.host.isDirectory(source) ? 'd' : 'f');
+    return;
+  }
+  if (type === '') throw configError('config.json', `${pointer}/type`, 'is required unless options contain bind or rbind');
+  add('MOUNT', m.source ?? type, dest, type, o.flags, o.data.join(','), 0, o.propagation, 'd');
+}
+
+function resolveSource(source: string | undefined, bundle: string, pointer: string): string {
+  if (source === undefined || source === '') throw configError('config.json', pointer, 'is required for a bind mount');
+  return path.resolve(bundle, source);
+}
+
+/** A cgroup-type mount on a v1 host becomes a tmpfs with one bind per hierarchy, as runc does. */
+function planCgroupMount(dest: string, flags: number, ro: boolean, host: HostView, add: Add, remountLater: string[]): void {
+  const baseFlags = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  if (host.cgroupViews.length === 0) {
+    if (host.cgroup2Source === undefined) return;
+    add('MOUNT', host.cgroup2Source, dest, '', MS.BIND | MS.REC, '', ro ? MS.RDONLY | baseFlags : 0, 0, 'd');
+    return;
+  }
+  add('MOUNT', 'tmpfs', dest, 'tmpfs', (flags & ~MS.RDONLY) | baseFlags, 'mode=755', 0, 0, 'd');
+  for (const view of host.cgroupViews) {
+    const target = path.posix.join(dest, view.name);
+    add('MOUNT', view.source, target, '', MS.BIND | MS.REC, '', baseFlags | (ro ? MS.RDONLY : 0), 0, 'd');
+    for (const link of view.links) add('SYMLINK', view.name, path.posix.join(dest, link));
+  }
+  if (ro) remountLater.push(dest);
+}
+
+function planDevices(spec: Spec, terminal: boolean, add: Add): void {
+  const specDevices = spec.linux?.devices ?? [];
+  const given = new Set(specDevices.map((d) => d.path));
+  for (const d of DEFAULT_DEVICES) {
+    if (!given.has(d.path)) add('MKNOD', d.path, S_IFCHR | 0o666, d.major, d.minor, 0, 0, d.path);
+  }
+  specDevices.forEach((d) => {
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    add('MKNOD', d.path, kind | ((d.fileMode ?? 0o666) & 0o7777), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0, d.path);
+  });
+  add('SYMLINK', '/proc/self/fd', '/dev/fd');
+  add('SYMLINK', '/proc/self/fd/0', '/dev/stdin');
+  add('SYMLINK', '/proc/self/fd/1', '/dev/stdout');
+  add('SYMLINK', '/proc/self/fd/2', '/dev/stderr');
+  add('SYMLINK', 'pts/ptmx', '/dev/ptmx');
+  if (terminal) add('MKNOD', '/dev/console', S_IFREG | 0o600, 0, 0, 0, 0, '');
+}

@@ -1,0 +1,130 @@
+/**
+ * Start the C shim as a child with a plan, and talk to it over the control socket
+ * (docs/shim-protocol.md). The shim runs from an unnamed read-only copy of the embedded binary,
+ * so nothing inside a container can ever reach a writable runtime binary (CVE-2019-5736).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { OciError } from '../errors';
+import { materializeExecutable, readAsset } from '../sys/assets';
+import { encodePlan } from './codec';
+import type { PlanOp } from './ops';
+
+export type ShimMessage =
+  | { kind: 'PID'; pid: number }
+  | { kind: 'SYNC'; tag: string }
+  | { kind: 'READY' }
+  | { kind: 'ERROR'; text: string }
+  | { kind: 'EOF' };
+
+export class ShimSession {
+  readonly child: ChildProcess;
+  private readonly ctl: Socket;
+  private buffered = '';
+  private readonly queue: ShimMessage[] = [];
+  private waiter: ((m: ShimMessage) => void) | undefined;
+  private ended = false;
+  private readonly exited: Promise<number>;
+
+  constructor(ops: readonly PlanOp[], preserveFds: number) {
+    const exe = materializeExecutable(readAsset('shim'));
+    const ctlIndex = 3 + preserveFds;
+    const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
+    for (let fd = 3; fd < ctlIndex; fd++) stdio.push(fd);
+    stdio.push('pipe');
+    // detached: the shim gets its own session, so a terminal's SIGINT reaches only us, and we
+    // forward it once (the shim forwards to the container in run mode).
+    this.child = spawn(exe.path, [String(ctlIndex)], { stdio, env: {}, detached: true, argv0: 'oci-ts-shim' });
+    exe.close();
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+      this.child.on('error', (err) => {
+        this.push({ kind: 'ERROR', text: `starting the shim: ${err.message}` });
+        resolve(255);
+      });
+    });
+    const ctl = this.child.stdio[ctlIndex] as Socket | null;
+    if (ctl === null) throw new OciError('system', 'no control socket for the shim');
+    this.ctl = ctl;
+    ctl.setEncoding('utf8');
+    ctl.on('data', (chunk: string) => this.onData(chunk));
+    ctl.on('end', () => this.onEnd());
+    ctl.on('close', () => this.onEnd());
+    ctl.on('error', () => this.onEnd());
+    ctl.write(encodePlan(ops));
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk;
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl);
+      this.buffered = this.buffered.slice(nl + 1);
+      this.push(parseLine(line));
+    }
+  }
+
+  private onEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.push({ kind: 'EOF' });
+  }
+
+  private push(m: ShimMessage): void {
+    const w = this.waiter;
+    if (w !== undefined) {
+      this.waiter = undefined;
+      w(m);
+    } else {
+      this.queue.push(m);
+    }
+  }
+
+  /** The next message from the shim (messages arrive in order; EOF repeats once reached). */
+  next(): Promise<ShimMessage> {
+    const m = this.queue.shift();
+    if (m !== undefined) return Promise.resolve(m);
+    if (this.ended) return Promise.resolve({ kind: 'EOF' });
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  /** Let the waiting init go on after a SYNC. */
+  proceed(): void {
+    this.ctl.write('G');
+  }
+
+  /** Abort: the init exits when it reads anything but 'G' or sees EOF. */
+  abort(): void {
+    this.ctl.destroy();
+  }
+
+  /** The shim parent's exit status (the container's status in run/exec mode). */
+  exitCode(): Promise<number> {
+    return this.exited;
+  }
+
+  /** Done talking. In create mode the shim parent has exited already; in run mode it waits. */
+  close(): void {
+    this.ctl.destroy();
+  }
+}
+
+function parseLine(line: string): ShimMessage {
+  const sp = line.indexOf(' ');
+  const word = sp < 0 ? line : line.slice(0, sp);
+  const rest = sp < 0 ? '' : line.slice(sp + 1);
+  switch (word) {
+    case 'PID': return { kind: 'PID', pid: Number(rest) };
+    case 'SYNC': return { kind: 'SYNC', tag: rest };
+    case 'READY': return { kind: 'READY' };
+    case 'ERROR': return { kind: 'ERROR', text: rest };
+    default: return { kind: 'ERROR', text: `unexpected message from the shim: ${JSON.stringify(line)}` };
+  }
+}
+
+const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGABRT: 6 };
+function signalNumber(sig: NodeJS.Signals | null): number {
+  return sig === null ? 0 : SIGNALS[sig] ?? 0;
+}

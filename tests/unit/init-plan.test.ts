@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildInitPlan, type HostView } from '../../lib/plan/init-plan';
+import { CLONE, MS } from '../../lib/shim/ops';
+import type { Spec } from '../../lib/spec/types';
+
+const host: HostView = {
+  isDirectory: (p) => !p.endsWith('.conf'),
+  cgroupViews: [
+    { name: 'memory', source: '/sys/fs/cgroup/memory/oci/c1', links: [] },
+    { name: 'cpu,cpuacct', source: '/sys/fs/cgroup/cpu,cpuacct/oci/c1', links: ['cpu', 'cpuacct'] },
+  ],
+};
+
+function spec(patch: (s: Spec) => void = () => {}): Spec {
+  const s: Spec = {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { user: { uid: 1000, gid: 1000, additionalGids: [5, 6] }, cwd: '/work', args: ['sh', '-c', 'true'], env: ['PATH=/bin'] },
+    hostname: 'box',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/etc/app.conf', type: 'bind', source: 'app.conf', options: ['rbind', 'ro', 'rprivate'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network', path: '/run/netns/x' }, { type: 'cgroup' }] },
+  };
+  patch(s);
+  return s;
+}
+
+const base = { rootfs: '/b/rootfs', bundle: '/b', fifo: '/run/oci-ts/c1/exec.fifo', noPivot: false, preserveFds: 0, mode: 'create' as const, host };
+
+function ops(s: Spec, extra: Partial<typeof base> = {}): Array<{ op: string; args: string[] }> {
+  return buildInitPlan({ ...base, ...extra, spec: s }).map((o) => ({ op: o.op, args: o.args.map(String) }));
+}
+
+test('new namespaces go into one clone; joined ones are setns before it; cgroup ns after the join', () => {
+  const plan = ops(spec());
+  const names = plan.map((o) => o.op);
+  const clone = plan.find((o) => o.op === 'CLONE')!;
+  assert.equal(Number(clone.args[0]), CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS);
+  assert.deepEqual(plan.find((o) => o.op === 'JOIN_NS')!.args, [String(CLONE.NEWNET), '/run/netns/x']);
+  assert.ok(names.indexOf('JOIN_NS') < names.indexOf('CLONE'));
+  assert.ok(names.indexOf('SYNC') < names.indexOf('UNSHARE_CHILD'));
+});
+
+test('a ro bind of a file gets a file mount point and a ro remount; propagation is kept', () => {
+  const m = ops(spec()).filter((o) => o.op === 'MOUNT').find((o) => o.args[1] === '/etc/app.conf')!;
+  assert.equal(m.args[0], '/b/app.conf');
+  assert.equal(Number(m.args[3]) & (MS.BIND | MS.REC), MS.BIND | MS.REC);
+  assert.equal(Number(m.args[5]) & MS.RDONLY, MS.RDONLY);
+  assert.equal(Number(m.args[6]), MS.PRIVATE | MS.REC);
+  assert.equal(m.args[7], 'f');
+});
+
+test('a cgroup mount on v1 becomes a tmpfs plus one bind per hierarchy, with links, remounted ro', () => {
+  const plan = ops(spec());
+  const targets = plan.filter((o) => o.op === 'MOUNT').map((o) => o.args[1]);
+  assert.ok(targets.includes('/sys/fs/cgroup'));
+  assert.ok(targets.includes('/sys/fs/cgroup/memory'));
+  assert.ok(targets.includes('/sys/fs/cgroup/cpu,cpuacct'));
+  assert.deepEqual(plan.filter((o) => o.op === 'SYMLINK' && o.args[1]!.startsWith('/sys')).map((o) => o.args[1]), ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuacct']);
+  assert.ok(plan.some((o) => o.op === 'REMOUNT_RO' && o.args[0] === '/sys/fs/cgroup'));
+});
+
+test('identity ops: user, groups, caps and the program, in a safe order', () => {
+  const plan = ops(spec((s) => { s.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_BOGUS'], effective: ['CAP_KILL'] }; }));
+  const names = plan.map((o) => o.op);
+  assert.deepEqual(plan.find((o) => o.op === 'SETUSER')!.args, ['1000', '1000', '5,6']);
+  assert.equal(plan.find((o) => o.op === 'BOUNDING')!.args[0], String(1n << 5n));
+  assert.ok(names.indexOf('BOUNDING') < names.indexOf('SETUSER'));
+  assert.ok(names.indexOf('SETUSER') < names.indexOf('CAPS'));
+  assert.ok(names.indexOf('READY') < names.indexOf('WAIT_START'));
+  assert.equal(names.at(-1), 'EXEC');
+  assert.deepEqual(plan.at(-1)!.args, ['3', 'sh', '-c', 'true', 'PATH=/bin', 'HOME=/']);
+  assert.deepEqual(plan.find((o) => o.op === 'LOOKUP')!.args, ['sh', '/bin']);
+});
+
+test('default devices are made unless the config lists the same path', () => {
+  const plan = ops(spec((s) => { s.linux!.devices = [{ type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o600 }]; }));
+  const nulls = plan.filter((o) => o.op === 'MKNOD' && o.args[0] === '/dev/null');
+  assert.equal(nulls.length, 1);
+  assert.equal(Number(nulls[0]!.args[1]) & 0o7777, 0o600);
+  assert.ok(plan.some((o) => o.op === 'MKNOD' && o.args[0] === '/dev/urandom'));
+});
+
+test('no new mount namespace is refused with the field named', () => {
+  assert.throws(() => ops(spec((s) => { s.linux!.namespaces = [{ type: 'pid' }]; })), /config\.json \/linux\/namespaces: a new mount namespace is required/);
+});
+
+test('unsupported mount options are refused, not ignored', () => {
+  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['rro'] }); })), /config\.json \/mounts\/3\/options\/0: mount option "rro" is not supported/);
+});
+
+test('preserved fds move the close-range start; --no-pivot uses chroot', () => {
+  const plan = ops(spec(), { preserveFds: 2, noPivot: true });
+  assert.deepEqual(plan.find((o) => o.op === 'CLOSE_FDS')!.args, ['5']);
+  assert.ok(plan.some((o) => o.op === 'CHROOT'));
+  assert.ok(!plan.some((o) => o.op === 'PIVOT_ROOT'));
+});
+
+test('hooks sync only when there are hooks to run before pivot_root', () => {
+  assert.equal(ops(spec()).filter((o) => o.op === 'SYNC').length, 1);
+  const withHook = ops(spec((s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }));
+  const names = withHook.map((o) => o.op);
+  assert.equal(withHook.filter((o) => o.op === 'SYNC').length, 2);
+  assert.ok(names.lastIndexOf('SYNC') < names.indexOf('PIVOT_ROOT'));
+});
