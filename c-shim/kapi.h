@@ -1,0 +1,53 @@
+/*
+ * The few kernel ABI definitions musl does not ship (it has no <linux/...> headers).
+ * Values are the stable UAPI ones from the kernel's include/uapi.
+ */
+#ifndef OCI_TS_SHIM_KAPI_H
+#define OCI_TS_SHIM_KAPI_H
+
+#include <stdint.h>
+
+/* <linux/openat2.h> */
+struct open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+#define RESOLVE_NO_XDEV       0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS   0x04
+#define RESOLVE_BENEATH       0x08
+#define RESOLVE_IN_ROOT       0x10
+
+/* <linux/close_range.h> */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1u << 2)
+#endif
+
+/* <linux/capability.h> */
+#define LINUX_CAPABILITY_VERSION_3 0x20080522
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+struct cap_data {
+	uint32_t effective;
+	uint32_t permitted;
+	uint32_t inheritable;
+};
+
+/* <linux/filter.h>, <linux/seccomp.h> */
+struct sock_filter {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+};
+struct sock_fprog {
+	unsigned short len;
+	struct sock_filter *filter;
+};
+#define SECCOMP_SET_MODE_FILTER 1
+#define BPF_MAXINSNS 4096
+
+#endif

@@ -1,0 +1,54 @@
+/* Op codes of the shim protocol (docs/shim-protocol.md). Keep in sync with lib/shim/ops.ts. */
+#ifndef OCI_TS_SHIM_PROTOCOL_H
+#define OCI_TS_SHIM_PROTOCOL_H
+
+#define PLAN_MAGIC 0x5043494fu   /* "OICP" little-endian */
+#define PLAN_MAX   (64u << 20)   /* a plan is a few KiB; refuse absurd lengths */
+
+enum op_code {
+	/* parent phase */
+	OP_FIFO = 1,
+	OP_CONSOLE_SOCKET = 2,
+	OP_JOIN_NS = 3,
+	OP_UNSHARE = 4,
+	OP_MODE = 5,
+	OP_HOSTPROC = 6,
+	OP_CLONE = 7,
+	/* child phase */
+	OP_SYNC = 20,
+	OP_SETSID = 21,
+	OP_UNSHARE_CHILD = 22,
+	OP_ROOTFS = 23,
+	OP_MOUNT = 24,
+	OP_MOUNT_HOST = 25,
+	OP_MKNOD = 26,
+	OP_SYMLINK = 27,
+	OP_PIVOT_ROOT = 28,
+	OP_CHROOT = 29,
+	OP_MASK = 30,
+	OP_READONLY = 31,
+	OP_REMOUNT_RO = 32,
+	OP_WRITE_FILE = 33,
+	OP_HOSTNAME = 34,
+	OP_DOMAINNAME = 35,
+	OP_CONSOLE = 36,
+	OP_RLIMIT = 37,
+	OP_CHDIR = 38,
+	OP_BOUNDING = 39,
+	OP_SETUSER = 40,
+	OP_CAPS = 41,
+	OP_AMBIENT = 42,
+	OP_NO_NEW_PRIVS = 43,
+	OP_UMASK = 44,
+	OP_LOOKUP = 45,
+	OP_READY = 46,
+	OP_WAIT_START = 47,
+	OP_SECCOMP = 48,
+	OP_CLOSE_FDS = 49,
+	OP_EXEC = 50,
+	OP_OOM_SCORE = 51,
+	OP_SETGROUPS_DENY = 52,
+	OP_MAX
+};
+
+#endif

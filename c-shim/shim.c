@@ -1,0 +1,1284 @@
+/*
+ * oci-ts-shim: interpreter of the syscall plan that oci-ts (TypeScript) sends over a control
+ * socket. It does what Node cannot: clone into namespaces, setns, mounts, pivot_root, capset,
+ * execve. It has no policy: every decision is in the plan. See docs/shim-protocol.md.
+ *
+ * Layout: helpers (messages, errors, parsing), path resolution inside the rootfs, one function
+ * per op, the dispatch table, main.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kapi.h"
+#include "protocol.h"
+
+#define SHIM_VERSION "oci-ts-shim 0.1.0 (protocol 1)"
+
+/* ---------------------------------------------------------------- state */
+
+struct op {
+	uint16_t code;
+	uint16_t argc;
+	char **argv;       /* NUL-terminated copies (args may hold NULs: see len) */
+	uint32_t *len;
+	int fd;            /* JOIN_NS: namespace file opened ahead of the first setns */
+};
+
+enum mode { MODE_CREATE, MODE_RUN, MODE_EXEC, MODE_EXEC_DETACH };
+
+static struct op *plan;
+static size_t plan_n;
+static size_t cur;                 /* index of the op being run */
+
+static int ctlfd = -1;
+static int in_child;
+static enum mode mode = MODE_CREATE;
+static int fifo_fd = -1;
+static int console_sock = -1;
+static int hostproc_fd = -1;
+static int rootfd = -1;
+static int ns_opened;
+static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
+static const char *exec_path;      /* LOOKUP result */
+
+/* ---------------------------------------------------------------- io and errors */
+
+/* Go's syscall error texts, so messages match runc's byte for byte. */
+static const struct { int err; const char *text; } go_errors[] = {
+	{ EPERM, "operation not permitted" },
+	{ ENOENT, "no such file or directory" },
+	{ ESRCH, "no such process" },
+	{ EINTR, "interrupted system call" },
+	{ EIO, "input/output error" },
+	{ ENXIO, "no such device or address" },
+	{ E2BIG, "argument list too long" },
+	{ ENOEXEC, "exec format error" },
+	{ EBADF, "bad file descriptor" },
+	{ ECHILD, "no child processes" },
+	{ EAGAIN, "resource temporarily unavailable" },
+	{ ENOMEM, "cannot allocate memory" },
+	{ EACCES, "permission denied" },
+	{ EFAULT, "bad address" },
+	{ EBUSY, "device or resource busy" },
+	{ EEXIST, "file exists" },
+	{ EXDEV, "invalid cross-device link" },
+	{ ENODEV, "no such device" },
+	{ ENOTDIR, "not a directory" },
+	{ EISDIR, "is a directory" },
+	{ EINVAL, "invalid argument" },
+	{ EMFILE, "too many open files" },
+	{ ENOTTY, "inappropriate ioctl for device" },
+	{ ETXTBSY, "text file busy" },
+	{ EFBIG, "file too large" },
+	{ ENOSPC, "no space left on device" },
+	{ EROFS, "read-only file system" },
+	{ EPIPE, "broken pipe" },
+	{ ERANGE, "numerical result out of range" },
+	{ ENAMETOOLONG, "file name too long" },
+	{ ENOSYS, "function not implemented" },
+	{ ENOTEMPTY, "directory not empty" },
+	{ ELOOP, "too many levels of symbolic links" },
+	{ EOVERFLOW, "value too large for defined data type" },
+	{ ENOTSOCK, "socket operation on non-socket" },
+	{ EOPNOTSUPP, "operation not supported" },
+	{ ECONNREFUSED, "connection refused" },
+	{ ECONNRESET, "connection reset by peer" },
+	{ EDQUOT, "disk quota exceeded" },
+};
+
+static const char *errtext(int err)
+{
+	static char buf[128];
+	for (size_t i = 0; i < sizeof go_errors / sizeof go_errors[0]; i++)
+		if (go_errors[i].err == err)
+			return go_errors[i].text;
+	snprintf(buf, sizeof buf, "%s", strerror(err));
+	for (char *p = buf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return buf;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes to ctlfd: MSG_NOSIGNAL so that a vanished Node gives EPIPE instead of killing us
+ * (ignoring SIGPIPE instead would be inherited by the container). */
+static int ctl_write(const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = send(ctlfd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			return write_all(ctlfd, p, n);      /* a pipe: tests may use one */
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One protocol line on ctlfd; newlines inside would break framing, so they become spaces. */
+static int send_line(const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	for (int i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = ' ';
+	buf[n++] = '\n';
+	return ctl_write(buf, (size_t)n);
+}
+
+/* Report "<text>[: <errno text>]" as an ERROR line (or on stderr once ctlfd is closed), exit. */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+fail(int status, int err, const char *fmt, ...)
+{
+	char msg[6144];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && err && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - (size_t)n, ": %s", errtext(err));
+	if (ctlfd >= 0) {
+		send_line("ERROR %s", msg);
+	} else {
+		char line[6200];
+		int m = snprintf(line, sizeof line, "oci-ts-shim: %s\n", msg);
+		if (m > 0)
+			write_all(2, line, (size_t)m < sizeof line ? (size_t)m : sizeof line - 1);
+	}
+	_exit(status);
+}
+
+#define die(err, ...) fail(1, (err), __VA_ARGS__)
+
+/* Decimal u64 (the protocol's only number format besides UMASK's octal). */
+static uint64_t num(const struct op *o, int i, int base)
+{
+	const char *s = o->argv[i];
+	char *end;
+	if (*s == '\0')
+		return 0;                        /* empty = absent */
+	errno = 0;
+	uint64_t v = *s == '-' ? (uint64_t)strtoll(s, &end, base) : strtoull(s, &end, base);
+	if (errno || *end != '\0')
+		die(0, "bad plan: op %u: argument %d is not a number: \"%s\"", o->code, i, s);
+	return v;
+}
+
+/* Go's strconv.Quote for the ASCII cases that matter in exec error texts. */
+static const char *go_quote(const char *s)
+{
+	static char buf[4200];
+	size_t n = 0;
+	buf[n++] = '"';
+	for (; *s && n < sizeof buf - 8; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\a': esc = "\\a"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\v': esc = "\\v"; break;
+		}
+		if (esc)
+			n += (size_t)sprintf(buf + n, "%s", esc);
+		else if (c < 0x20 || c == 0x7f)
+			n += (size_t)sprintf(buf + n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+static int open_proc_self(const char *rel, int flags)
+{
+	if (hostproc_fd >= 0) {
+		char p[64];
+		snprintf(p, sizeof p, "self/%s", rel);
+		return openat(hostproc_fd, p, flags);
+	}
+	char p[64];
+	snprintf(p, sizeof p, "/proc/self/%s", rel);
+	return open(p, flags);
+}
+
+static void fdpath(char buf[static 32], int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* ---------------------------------------------------------------- paths inside the rootfs */
+
+/* Resolve path with the rootfs as "/" so symlinks and ".." can never leave it. */
+static int in_root_open(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	if (rootfd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (*path == '\0')
+		path = "/";
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/*
+ * Like in_root_open but creates what is missing: directories (0755) for the inner components,
+ * the last one per mk ('d' directory, 'f' empty file, 0 nothing). Each new component is made
+ * with mkdirat/openat(O_EXCL) on the fd of its already-resolved parent (neither follows a
+ * final symlink) and then resolved again from the root, so a racing symlink stays inside.
+ */
+static int in_root_mkpath(const char *path, char mk)
+{
+	int fd = in_root_open(path);
+	if (fd >= 0 || errno != ENOENT || !mk)
+		return fd;
+
+	char prefix[PATH_MAX];
+	size_t plen = 0;
+	int cur = in_root_open("/");
+	if (cur < 0)
+		return -1;
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n > NAME_MAX || plen + n + 2 > sizeof prefix) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		char name[NAME_MAX + 1];
+		memcpy(name, p, n);
+		name[n] = '\0';
+		prefix[plen++] = '/';
+		memcpy(prefix + plen, p, n);
+		plen += n;
+		prefix[plen] = '\0';
+		int last = end[strspn(end, "/")] == '\0';
+
+		fd = in_root_open(prefix);
+		if (fd < 0 && errno == ENOENT) {
+			int r;
+			if (last && mk == 'f') {
+				r = openat(cur, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(cur, name, 0755);
+			}
+			/* EEXIST: lost a race, or a dangling symlink; resolving again tells which. */
+			if (r < 0 && errno != EEXIST) {
+				int e = errno;
+				close(cur);
+				errno = e;
+				return -1;
+			}
+			fd = in_root_open(prefix);
+		}
+		int e = errno;
+		close(cur);
+		if (fd < 0) {
+			errno = e;
+			return -1;
+		}
+		cur = fd;
+		p = end;
+	}
+	return cur;
+}
+
+/* Split "a/b/c" into the resolved (created) parent dir fd and the last name. */
+static int in_root_parent(const char *path, char name[static NAME_MAX + 1])
+{
+	char parent[PATH_MAX];
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n >= sizeof parent) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(parent, path, n);
+	parent[n] = '\0';
+	char *slash = strrchr(parent, '/');
+	const char *base = slash ? slash + 1 : parent;
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strlen(base) > NAME_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	strcpy(name, base);
+	if (slash)
+		slash[1] = '\0';
+	else
+		strcpy(parent, "/");
+	return in_root_mkpath(parent, 'd');
+}
+
+/* ---------------------------------------------------------------- parent-phase ops */
+
+static void op_fifo(const struct op *o)
+{
+	const char *path = o->argv[0];
+	/* Exactly 0622 whatever Node's umask: the container user must reopen it for writing. */
+	mode_t old = umask(0);
+	int r = mkfifo(path, 0622);
+	umask(old);
+	if (r < 0 && errno != EEXIST)
+		die(errno, "mkfifo %s", path);
+	fifo_fd = open(path, O_PATH | O_CLOEXEC);
+	if (fifo_fd < 0)
+		die(errno, "open %s", path);
+}
+
+static void op_console_socket(const struct op *o)
+{
+	const char *path = o->argv[0];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path)
+		die(ENAMETOOLONG, "connect console socket %s", path);
+	strcpy(sa.sun_path, path);
+	console_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (console_sock < 0)
+		die(errno, "console socket");
+	while (connect(console_sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+		if (errno != EINTR)
+			die(errno, "connect console socket %s", path);
+}
+
+/* Open every JOIN_NS file first: after joining the user or mount ns they may not be reachable. */
+static void open_ns_files(void)
+{
+	for (size_t i = 0; i < plan_n && plan[i].code != OP_CLONE; i++) {
+		if (plan[i].code != OP_JOIN_NS)
+			continue;
+		plan[i].fd = open(plan[i].argv[1], O_RDONLY | O_CLOEXEC);
+		if (plan[i].fd < 0)
+			die(errno, "open %s", plan[i].argv[1]);
+	}
+	ns_opened = 1;
+}
+
+static void op_join_ns(const struct op *o)
+{
+	if (!ns_opened)
+		open_ns_files();
+	if (setns(o->fd, (int)num(o, 0, 10)) < 0)
+		die(errno, "setns %s", o->argv[1]);
+	close(o->fd);
+}
+
+static void op_unshare(const struct op *o)
+{
+	if (unshare((int)num(o, 0, 10)) < 0)
+		die(errno, "unshare");
+}
+
+static void op_mode(const struct op *o)
+{
+	static const char *names[] = { "create", "run", "exec", "exec-detach" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(o->argv[0], names[i]) == 0) {
+			mode = (enum mode)i;
+			return;
+		}
+	die(0, "bad plan: unknown mode \"%s\"", o->argv[0]);
+}
+
+static void op_hostproc(const struct op *o)
+{
+	(void)o;
+	hostproc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (hostproc_fd < 0)
+		die(errno, "open /proc");
+}
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+/* run/exec: wait for the child, relaying signals; exit as it did (128+N when killed). */
+static void __attribute__((noreturn)) supervise(pid_t child, const sigset_t *set)
+{
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+		if (sig < 0)
+			continue;                    /* EINTR */
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		int st;
+		pid_t r;
+		while ((r = waitpid(child, &st, WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (r == child)
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		if (r < 0)
+			_exit(1);                    /* ECHILD: cannot happen, but never spin */
+	}
+}
+
+static void op_clone(const struct op *o)
+{
+	unsigned long flags = (unsigned long)num(o, 0, 10);
+	sigset_t set, old;
+	int gate[2];
+
+	/* Block the forwarded signals before the fork so none is lost in between; the child
+	 * restores the old mask at once (it is inherited across execve). */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&set, forwarded[i]);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	/* The child waits on this pipe so that "PID n" is always the first line Node reads. */
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		die(errno, "pipe");
+
+	/* Raw clone: the libc wrapper wants a new stack; without CLONE_VM this is a fork with
+	 * namespace flags. musl's cached thread id is stale in the child, so the child uses raw
+	 * syscalls for set*id and never raise()/abort(). */
+	long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		die(errno, "clone");
+	if (pid == 0) {
+		in_child = 1;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(gate[1]);
+		char c;
+		if (read_full(gate[0], &c, 1) < 0)
+			_exit(1);                    /* the parent died before reporting us */
+		close(gate[0]);
+		return;
+	}
+
+	close(gate[0]);
+	if (send_line("PID %ld", pid) < 0) {
+		kill((pid_t)pid, SIGKILL);
+		_exit(1);
+	}
+	write_all(gate[1], "g", 1);
+	close(gate[1]);
+	/* The child owns these now; Node's EOF on ctlfd must come from the child alone. */
+	close(ctlfd);
+	ctlfd = -1;
+	if (fifo_fd >= 0)
+		close(fifo_fd);
+	if (console_sock >= 0)
+		close(console_sock);
+	if (hostproc_fd >= 0)
+		close(hostproc_fd);
+	if (mode == MODE_CREATE || mode == MODE_EXEC_DETACH)
+		_exit(0);
+	supervise((pid_t)pid, &set);
+}
+
+/* ---------------------------------------------------------------- child-phase ops */
+
+static void op_sync(const struct op *o)
+{
+	char c;
+	if (send_line("SYNC %s", o->argv[0]) < 0)
+		_exit(1);
+	if (read_full(ctlfd, &c, 1) < 0 || c != 'G')
+		_exit(1);
+}
+
+static void op_setsid(const struct op *o)
+{
+	(void)o;
+	if (setsid() < 0)
+		die(errno, "setsid");
+}
+
+static void op_unshare_child(const struct op *o)
+{
+	op_unshare(o);
+}
+
+static void op_rootfs(const struct op *o)
+{
+	if (rootfd >= 0)
+		close(rootfd);
+	rootfd = open(o->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die(errno, "open rootfs %s", o->argv[0]);
+}
+
+static const char *nul_if_empty(const char *s)
+{
+	return *s ? s : NULL;
+}
+
+static void op_mount(const struct op *o)
+{
+	const char *src = o->argv[0], *target = o->argv[1], *fstype = o->argv[2], *data = o->argv[4];
+	unsigned long flags = (unsigned long)num(o, 3, 10);
+	unsigned long remount = (unsigned long)num(o, 5, 10);
+	unsigned long prop = (unsigned long)num(o, 6, 10);
+	char mk = o->argv[7][0];
+	char tpath[32], spath[32];
+	int r, s = -1;
+
+	int t = in_root_mkpath(target, mk);
+	if (t < 0)
+		die(errno, "mount %s to %s", src, target);
+	fdpath(tpath, t);
+	if (flags & MS_BIND) {
+		s = open(src, O_PATH | O_CLOEXEC);
+		if (s < 0)
+			die(errno, "mount %s to %s", src, target);
+		fdpath(spath, s);
+		r = mount(spath, tpath, NULL, flags, NULL);
+	} else {
+		r = mount(nul_if_empty(src), tpath, nul_if_empty(fstype), flags, nul_if_empty(data));
+	}
+	if (r < 0)
+		die(errno, "mount %s to %s", src, target);
+	if (s >= 0)
+		close(s);
+	close(t);
+	if (!remount && !prop)
+		return;
+
+	/* The old fd still names the covered directory; the new mount needs a fresh lookup. */
+	t = in_root_open(target);
+	if (t < 0)
+		die(errno, "mount %s to %s", src, target);
+	fdpath(tpath, t);
+	if (remount && mount(NULL, tpath, NULL, MS_REMOUNT | MS_BIND | remount, NULL) < 0)
+		die(errno, "mount %s to %s", src, target);
+	if (prop && mount(NULL, tpath, NULL, prop, NULL) < 0)
+		die(errno, "mount %s to %s", src, target);
+	close(t);
+}
+
+static void op_mount_host(const struct op *o)
+{
+	const char *src = o->argv[0], *target = o->argv[1];
+	if (mount(nul_if_empty(src), target, nul_if_empty(o->argv[2]), (unsigned long)num(o, 3, 10),
+		  nul_if_empty(o->argv[4])) < 0)
+		die(errno, "mount %s to %s", src, target);
+}
+
+static void op_mknod(const struct op *o)
+{
+	const char *path = o->argv[0], *hostpath = o->argv[6];
+	mode_t m = (mode_t)num(o, 1, 10);
+	dev_t dev = makedev((unsigned)num(o, 2, 10), (unsigned)num(o, 3, 10));
+	uid_t uid = (uid_t)num(o, 4, 10);
+	gid_t gid = (gid_t)num(o, 5, 10);
+	char name[NAME_MAX + 1];
+
+	int dir = in_root_parent(path, name);
+	if (dir < 0)
+		die(errno, "mknod %s", path);
+	if (mknodat(dir, name, m, dev) == 0) {
+		if (fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			die(errno, "chown %s", path);
+		if (fchmodat(dir, name, m & 07777, 0) < 0)   /* undo the umask */
+			die(errno, "chmod %s", path);
+	} else if (errno == EEXIST) {
+		/* already there (e.g. a bind from the spec): keep it, as runc does */
+	} else if (errno == EPERM && *hostpath) {
+		/* No mknod in a user namespace: bind the host's node over an empty file. */
+		int f = openat(dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+		if (f < 0)
+			die(errno, "mknod %s", path);
+		close(f);
+		int t = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		char tpath[32];
+		if (t < 0)
+			die(errno, "mknod %s", path);
+		fdpath(tpath, t);
+		if (mount(hostpath, tpath, NULL, MS_BIND, NULL) < 0)
+			die(errno, "mount %s to %s", hostpath, path);
+		close(t);
+	} else {
+		die(errno, "mknod %s", path);
+	}
+	close(dir);
+}
+
+static void op_symlink(const struct op *o)
+{
+	const char *target = o->argv[0], *linkpath = o->argv[1];
+	char name[NAME_MAX + 1];
+	int dir = in_root_parent(linkpath, name);
+	if (dir < 0 || (symlinkat(target, dir, name) < 0 && errno != EEXIST))
+		die(errno, "symlink %s %s", target, linkpath);
+	close(dir);
+}
+
+static void op_pivot_root(const struct op *o)
+{
+	(void)o;
+	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		die(errno, "pivot_root: open /");
+	if (fchdir(rootfd) < 0)
+		die(errno, "pivot_root: chdir to rootfs");
+	/* pivot_root(".", ".") stacks the old root on top of the new one; no put_old dir needed. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die(errno, "pivot_root");
+	/* "." is the old root now; go there explicitly rather than trusting the kernel's choice. */
+	if (fchdir(oldroot) < 0)
+		die(errno, "pivot_root: chdir to old root");
+	close(oldroot);
+	/* Slave first, so detaching the old root cannot propagate unmounts to the host. */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		die(errno, "pivot_root: make old root rslave");
+	if (umount2(".", MNT_DETACH) < 0)
+		die(errno, "pivot_root: unmount old root");
+	if (chdir("/") < 0)
+		die(errno, "chdir /");
+}
+
+static void op_chroot(const struct op *o)
+{
+	(void)o;
+	if (fchdir(rootfd) < 0)
+		die(errno, "chroot: chdir to rootfs");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		die(errno, "chroot: move rootfs to /");
+	if (chroot(".") < 0)
+		die(errno, "chroot");
+	if (chdir("/") < 0)
+		die(errno, "chdir /");
+}
+
+static void op_mask(const struct op *o)
+{
+	const char *path = o->argv[0];
+	struct stat st;
+	/* A fake /dev/null bound over /proc files would expose whatever it points at. */
+	if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		die(0, "mask %s: /dev/null is not the null device (char 1:3)", path);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return;
+		die(errno, "mask %s", path);
+	}
+	int r = S_ISDIR(st.st_mode)
+		? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
+		: mount("/dev/null", path, NULL, MS_BIND, NULL);
+	if (r < 0 && errno != ENOENT)
+		die(errno, "mask %s", path);
+}
+
+/* The nosuid/nodev/noexec a remount must repeat (ST_* equal MS_* for these three). */
+static unsigned long kept_flags(const char *path)
+{
+	struct statfs sf;
+	if (statfs(path, &sf) < 0)
+		return (unsigned long)-1;
+	return (unsigned long)sf.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+static void op_readonly(const struct op *o)
+{
+	const char *path = o->argv[0];
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		die(errno, "readonly %s", path);
+	}
+	unsigned long keep = kept_flags(path);
+	if (keep == (unsigned long)-1)
+		die(errno, "readonly %s", path);
+	if (mount(path, path, NULL, keep | MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+		die(errno, "readonly %s", path);
+}
+
+static void op_remount_ro(const struct op *o)
+{
+	const char *path = o->argv[0];
+	unsigned long keep = kept_flags(path);
+	if (keep == (unsigned long)-1)
+		die(errno, "remount %s read-only", path);
+	if (mount(NULL, path, NULL, keep | MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		die(errno, "remount %s read-only", path);
+}
+
+static void write_file(int fd, const char *label, const char *data, size_t n)
+{
+	if (fd < 0)
+		die(errno, "write %s", label);
+	if (write_all(fd, data, n) < 0)
+		die(errno, "write %s", label);
+	close(fd);
+}
+
+static void op_write_file(const struct op *o)
+{
+	write_file(open(o->argv[0], O_WRONLY | O_NOCTTY | O_CLOEXEC), o->argv[0], o->argv[1], o->len[1]);
+}
+
+static void op_oom_score(const struct op *o)
+{
+	/* The host /proc when we have it: the container's may not be mounted (or be masked). */
+	write_file(open_proc_self("oom_score_adj", O_WRONLY | O_CLOEXEC), "/proc/self/oom_score_adj",
+		   o->argv[0], o->len[0]);
+}
+
+static void op_hostname(const struct op *o)
+{
+	if (sethostname(o->argv[0], o->len[0]) < 0)
+		die(errno, "sethostname");
+}
+
+static void op_domainname(const struct op *o)
+{
+	if (setdomainname(o->argv[0], o->len[0]) < 0)
+		die(errno, "setdomainname");
+}
+
+/* Hand the pty master to the console socket: payload "/dev/ptmx", one SCM_RIGHTS fd. */
+static int send_fd(int sock, int fd)
+{
+	static const char name[] = "/dev/ptmx";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof name - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof u.buf,
+	};
+	memset(u.buf, 0, sizeof u.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	ssize_t r;
+	while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return r < 0 ? -1 : 0;
+}
+
+static void op_console(const struct op *o)
+{
+	unsigned rows = (unsigned)num(o, 0, 10), cols = (unsigned)num(o, 1, 10);
+	int zero = 0, ptn;
+	char pts[32];
+
+	if (console_sock < 0)
+		die(0, "console: no console socket");
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		die(errno, "open /dev/ptmx");
+	if (ioctl(m, TIOCSPTLCK, &zero) < 0)
+		die(errno, "unlockpt");
+	if (ioctl(m, TIOCGPTN, &ptn) < 0)
+		die(errno, "ptsname");
+	snprintf(pts, sizeof pts, "/dev/pts/%d", ptn);
+	/* TIOCGPTPEER opens the peer of this very master, immune to devpts path games. */
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		s = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		die(errno, "open %s", pts);
+	if (rows || cols) {
+		struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+		if (ioctl(m, TIOCSWINSZ, &ws) < 0)
+			die(errno, "set console size");
+	}
+	if (send_fd(console_sock, m) < 0)
+		die(errno, "send console to console socket");
+	close(console_sock);
+	console_sock = -1;
+	close(m);
+
+	/* EPERM: already a session leader (an earlier SETSID); TIOCSCTTY still works then. */
+	if (setsid() < 0 && errno != EPERM)
+		die(errno, "setsid");
+	if (ioctl(s, TIOCSCTTY, 0) < 0)
+		die(errno, "set controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(s, fd) < 0)
+			die(errno, "dup2 console");
+	if (s > 2)
+		close(s);
+	if (access("/dev/console", F_OK) == 0 && mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		die(errno, "mount %s to /dev/console", pts);
+}
+
+static void op_rlimit(const struct op *o)
+{
+	int res = (int)num(o, 0, 10);
+	struct { uint64_t cur, max; } lim = { num(o, 1, 10), num(o, 2, 10) };
+	if (syscall(SYS_prlimit64, 0, res, &lim, NULL) < 0)
+		die(errno, "error setting rlimit type %d", res);
+}
+
+static void chdir_or_die(const char *path)
+{
+	if (chdir(path) < 0)
+		die(errno, "chdir to cwd (\"%s\") set in config.json failed", path);
+}
+
+static int later_op(enum op_code code)
+{
+	for (size_t i = cur + 1; i < plan_n; i++)
+		if (plan[i].code == code)
+			return 1;
+	return 0;
+}
+
+static void op_chdir(const struct op *o)
+{
+	/* Like runc: try as the runtime user first; on EACCES try again as the container user
+	 * (a volume chowned to it), i.e. right after the SETUSER that follows. */
+	if (chdir(o->argv[0]) == 0)
+		return;
+	if (errno == EACCES && later_op(OP_SETUSER)) {
+		pending_cwd = o->argv[0];
+		return;
+	}
+	chdir_or_die(o->argv[0]);
+}
+
+static void op_bounding(const struct op *o)
+{
+	uint64_t keep = num(o, 0, 10);
+	/* PR_CAPBSET_READ fails with EINVAL past cap_last_cap: the same number without /proc. */
+	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die(errno, "drop capability %d from the bounding set", cap);
+}
+
+static void op_setuser(const struct op *o)
+{
+	uid_t uid = (uid_t)num(o, 0, 10);
+	gid_t gid = (gid_t)num(o, 1, 10);
+	const char *list = o->argv[2];
+	gid_t groups[NGROUPS_MAX];
+	size_t ng = 0;
+
+	for (const char *p = list; *p;) {
+		char *end;
+		errno = 0;
+		unsigned long g = strtoul(p, &end, 10);
+		if (errno || end == p || (*end && *end != ',') || ng == NGROUPS_MAX)
+			die(0, "bad plan: SETUSER groups \"%s\"", list);
+		groups[ng++] = (gid_t)g;
+		p = *end ? end + 1 : end;
+	}
+	/* Keep the permitted set across the uid change; CAPS sets the final sets next. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die(errno, "prctl keepcaps");
+	/* Raw syscalls: this process is a raw clone, so libc's thread bookkeeping is stale. */
+	if (syscall(SYS_setgroups, ng, groups) < 0 && !(errno == EPERM && ng == 0))
+		die(errno, "setgroups");
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+		die(errno, "setresgid %u", (unsigned)gid);
+	if (syscall(SYS_setresuid, uid, uid, uid) < 0)
+		die(errno, "setresuid %u", (unsigned)uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		die(errno, "prctl keepcaps");
+	if (pending_cwd) {
+		chdir_or_die(pending_cwd);
+		pending_cwd = NULL;
+	}
+}
+
+static void op_caps(const struct op *o)
+{
+	uint64_t e = num(o, 0, 10), p = num(o, 1, 10), i = num(o, 2, 10);
+	struct cap_header h = { .version = LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct cap_data d[2] = {
+		{ (uint32_t)e, (uint32_t)p, (uint32_t)i },
+		{ (uint32_t)(e >> 32), (uint32_t)(p >> 32), (uint32_t)(i >> 32) },
+	};
+	if (syscall(SYS_capset, &h, d) < 0)
+		die(errno, "capset");
+}
+
+static void op_ambient(const struct op *o)
+{
+	uint64_t mask = num(o, 0, 10);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die(errno, "clear ambient capabilities");
+	for (int cap = 0; cap < 64; cap++)
+		if ((mask & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die(errno, "raise ambient capability %d", cap);
+}
+
+static void op_no_new_privs(const struct op *o)
+{
+	(void)o;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(errno, "prctl no_new_privs");
+}
+
+static void op_umask(const struct op *o)
+{
+	umask((mode_t)num(o, 0, 8) & 0777);
+}
+
+/*
+ * Go's findExecutable: stat, then eaccess(X_OK) falling back to the mode bits when the
+ * syscall is missing or filtered. Directories give EACCES (Go < 1.20 wording, as runc prints).
+ */
+static int check_exec(const char *path, int *stat_failed)
+{
+	struct stat st;
+	*stat_failed = stat(path, &st) < 0;
+	if (*stat_failed)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EACCES;
+	/* raw faccessat2: musl would emulate AT_EACCESS with a helper process when it is missing */
+	if (syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EPERM)
+		return errno;
+	return st.st_mode & 0111 ? 0 : EACCES;
+}
+
+/* Go's exec.LookPath, so error texts match runc's. */
+static void op_lookup(const struct op *o)
+{
+	const char *arg0 = o->argv[0], *path = o->argv[1];
+	static char found[PATH_MAX];
+
+	if (strchr(arg0, '/')) {
+		int stat_failed, err = check_exec(arg0, &stat_failed);
+		if (err && stat_failed)
+			die(0, "exec: %s: stat %s: %s", go_quote(arg0), arg0, errtext(err));
+		if (err)
+			die(0, "exec: %s: %s", go_quote(arg0), errtext(err));
+		exec_path = arg0;
+		return;
+	}
+	/* Every ':'-separated entry, the empty ones too (Go's filepath.SplitList); none if PATH="". */
+	for (const char *p = path; *path;) {
+		const char *end = strchrnul(p, ':');
+		size_t n = (size_t)(end - p);
+		/* An empty PATH entry means the current directory, as in the shell. */
+		int len = n == 0 ? snprintf(found, sizeof found, "%s", arg0)
+				 : snprintf(found, sizeof found, "%.*s/%s", (int)n, p, arg0);
+		int stat_failed;
+		if (len > 0 && (size_t)len < sizeof found && check_exec(found, &stat_failed) == 0) {
+			exec_path = found;
+			return;
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	die(0, "exec: %s: executable file not found in $PATH", go_quote(arg0));
+}
+
+static void op_ready(const struct op *o)
+{
+	(void)o;
+	if (send_line("READY") < 0)
+		_exit(1);
+	close(ctlfd);
+	ctlfd = -1;
+}
+
+static void op_wait_start(const struct op *o)
+{
+	(void)o;
+	char p[48];
+	if (fifo_fd < 0 || hostproc_fd < 0)
+		die(0, "bad plan: WAIT_START needs FIFO and HOSTPROC");
+	/* Reopening the O_PATH fd for writing blocks until `start` opens the fifo for reading. */
+	snprintf(p, sizeof p, "self/fd/%d", fifo_fd);
+	int w;
+	while ((w = openat(hostproc_fd, p, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (w < 0)
+		die(errno, "open exec fifo");
+	if (write_all(w, "0", 1) < 0)
+		die(errno, "write 0 exec fifo");
+	close(w);
+	close(fifo_fd);
+	fifo_fd = -1;
+	close(hostproc_fd);
+	hostproc_fd = -1;
+}
+
+static void op_seccomp(const struct op *o)
+{
+	unsigned long flags = (unsigned long)num(o, 0, 10);
+	size_t n = o->len[1];
+	if (n == 0 || n % sizeof(struct sock_filter) || n / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		die(EINVAL, "seccomp: bad filter length %zu", n);
+	struct sock_fprog prog = {
+		.len = (unsigned short)(n / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(void *)o->argv[1],   /* malloc'd: aligned */
+	};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0)
+		die(errno, "seccomp");
+}
+
+static void op_close_fds(const struct op *o)
+{
+	unsigned first = (unsigned)num(o, 0, 10);
+	/* CLOEXEC rather than close: libc or our own state may still hold some of them. */
+	if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		die(errno, "close fds: open /proc/self/fd");
+	for (struct dirent *e; (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= (int)first && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
+static void op_exec(const struct op *o)
+{
+	uint64_t argc = num(o, 0, 10);
+	if (argc == 0 || argc > (uint64_t)o->argc - 1)
+		die(0, "bad plan: EXEC argc %llu", (unsigned long long)argc);
+	size_t nenv = o->argc - 1 - argc;
+	char **argv = calloc(argc + 1, sizeof *argv), **envp = calloc(nenv + 1, sizeof *envp);
+	if (!argv || !envp)
+		die(ENOMEM, "exec");
+	memcpy(argv, o->argv + 1, argc * sizeof *argv);
+	memcpy(envp, o->argv + 1 + argc, nenv * sizeof *envp);
+	execve(exec_path ? exec_path : argv[0], argv, envp);
+	fail(255, errno, "exec: %s", go_quote(argv[0]));
+}
+
+static void op_reserved(const struct op *o)
+{
+	(void)o;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+enum phase { PARENT, CHILD };
+
+struct op_def {
+	const char *name;
+	void (*fn)(const struct op *);
+	int argc;                /* exact count; -1: at least one (EXEC) */
+	enum phase phase;
+};
+
+static const struct op_def ops[OP_MAX] = {
+	[OP_FIFO] = { "FIFO", op_fifo, 1, PARENT },
+	[OP_CONSOLE_SOCKET] = { "CONSOLE_SOCKET", op_console_socket, 1, PARENT },
+	[OP_JOIN_NS] = { "JOIN_NS", op_join_ns, 2, PARENT },
+	[OP_UNSHARE] = { "UNSHARE", op_unshare, 1, PARENT },
+	[OP_MODE] = { "MODE", op_mode, 1, PARENT },
+	[OP_HOSTPROC] = { "HOSTPROC", op_hostproc, 0, PARENT },
+	[OP_CLONE] = { "CLONE", op_clone, 1, PARENT },
+	[OP_SYNC] = { "SYNC", op_sync, 1, CHILD },
+	[OP_SETSID] = { "SETSID", op_setsid, 0, CHILD },
+	[OP_UNSHARE_CHILD] = { "UNSHARE_CHILD", op_unshare_child, 1, CHILD },
+	[OP_ROOTFS] = { "ROOTFS", op_rootfs, 1, CHILD },
+	[OP_MOUNT] = { "MOUNT", op_mount, 8, CHILD },
+	[OP_MOUNT_HOST] = { "MOUNT_HOST", op_mount_host, 5, CHILD },
+	[OP_MKNOD] = { "MKNOD", op_mknod, 7, CHILD },
+	[OP_SYMLINK] = { "SYMLINK", op_symlink, 2, CHILD },
+	[OP_PIVOT_ROOT] = { "PIVOT_ROOT", op_pivot_root, 0, CHILD },
+	[OP_CHROOT] = { "CHROOT", op_chroot, 0, CHILD },
+	[OP_MASK] = { "MASK", op_mask, 1, CHILD },
+	[OP_READONLY] = { "READONLY", op_readonly, 1, CHILD },
+	[OP_REMOUNT_RO] = { "REMOUNT_RO", op_remount_ro, 1, CHILD },
+	[OP_WRITE_FILE] = { "WRITE_FILE", op_write_file, 2, CHILD },
+	[OP_HOSTNAME] = { "HOSTNAME", op_hostname, 1, CHILD },
+	[OP_DOMAINNAME] = { "DOMAINNAME", op_domainname, 1, CHILD },
+	[OP_CONSOLE] = { "CONSOLE", op_console, 2, CHILD },
+	[OP_RLIMIT] = { "RLIMIT", op_rlimit, 3, CHILD },
+	[OP_CHDIR] = { "CHDIR", op_chdir, 1, CHILD },
+	[OP_BOUNDING] = { "BOUNDING", op_bounding, 1, CHILD },
+	[OP_SETUSER] = { "SETUSER", op_setuser, 3, CHILD },
+	[OP_CAPS] = { "CAPS", op_caps, 3, CHILD },
+	[OP_AMBIENT] = { "AMBIENT", op_ambient, 1, CHILD },
+	[OP_NO_NEW_PRIVS] = { "NO_NEW_PRIVS", op_no_new_privs, 0, CHILD },
+	[OP_UMASK] = { "UMASK", op_umask, 1, CHILD },
+	[OP_LOOKUP] = { "LOOKUP", op_lookup, 2, CHILD },
+	[OP_READY] = { "READY", op_ready, 0, CHILD },
+	[OP_WAIT_START] = { "WAIT_START", op_wait_start, 0, CHILD },
+	[OP_SECCOMP] = { "SECCOMP", op_seccomp, 2, CHILD },
+	[OP_CLOSE_FDS] = { "CLOSE_FDS", op_close_fds, 1, CHILD },
+	[OP_EXEC] = { "EXEC", op_exec, -1, CHILD },
+	[OP_OOM_SCORE] = { "OOM_SCORE", op_oom_score, 1, CHILD },
+	[OP_SETGROUPS_DENY] = { "SETGROUPS_DENY", op_reserved, 0, CHILD },
+};
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Read exactly one plan message (Node's "G" bytes follow on the same socket) and check it. */
+static void read_plan(void)
+{
+	unsigned char head[8];
+	if (read_full(ctlfd, head, sizeof head) < 0)
+		die(0, "bad plan: short read");
+	uint32_t len = le32(head + 4);
+	if (le32(head) != PLAN_MAGIC || len > PLAN_MAX)
+		die(0, "bad plan: bad magic or length");
+	unsigned char *buf = malloc(len ? len : 1);
+	if (!buf || read_full(ctlfd, buf, len) < 0)
+		die(0, "bad plan: short read");
+
+	size_t cap = 0, off = 0;
+	while (off < len) {
+		if (len - off < 4)
+			die(0, "bad plan: truncated record");
+		if (plan_n == cap) {
+			cap = cap ? cap * 2 : 64;
+			plan = realloc(plan, cap * sizeof *plan);
+			if (!plan)
+				die(ENOMEM, "bad plan");
+		}
+		struct op *o = &plan[plan_n++];
+		o->code = (uint16_t)(buf[off] | buf[off + 1] << 8);
+		o->argc = (uint16_t)(buf[off + 2] | buf[off + 3] << 8);
+		o->fd = -1;
+		off += 4;
+		o->argv = calloc(o->argc + 1u, sizeof *o->argv);
+		o->len = calloc(o->argc + 1u, sizeof *o->len);
+		if (!o->argv || !o->len)
+			die(ENOMEM, "bad plan");
+		for (unsigned i = 0; i < o->argc; i++) {
+			if (len - off < 4 || len - off - 4 < le32(buf + off))
+				die(0, "bad plan: truncated record");
+			uint32_t n = le32(buf + off);
+			off += 4;
+			if (!(o->argv[i] = malloc(n + 1u)))
+				die(ENOMEM, "bad plan");
+			memcpy(o->argv[i], buf + off, n);
+			o->argv[i][n] = '\0';
+			o->len[i] = n;
+			off += n;
+		}
+		const struct op_def *d = o->code < OP_MAX ? &ops[o->code] : NULL;
+		if (!d || !d->fn)
+			die(0, "bad plan: unknown op %u", o->code);
+		if (d->argc >= 0 ? o->argc != d->argc : o->argc < 1)
+			die(0, "bad plan: %s takes %d arguments, got %u", d->name, d->argc, o->argc);
+	}
+	free(buf);
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	static const char text[] =
+		"usage: oci-ts-shim <ctlfd>\n"
+		"Runs the plan that oci-ts sends on the control socket <ctlfd>; not meant to be run by hand.\n";
+	write_all(2, text, sizeof text - 1);
+	_exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		write_all(1, SHIM_VERSION "\n", sizeof SHIM_VERSION);
+		return 0;
+	}
+	char *end;
+	long fd = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+	if (argc != 2 || *argv[1] == '\0' || *end != '\0' || fd < 3 || fd > INT_MAX)
+		usage();
+	ctlfd = (int)fd;
+	/* Node hands the socket over blocking-or-not and inheritable; we need blocking + CLOEXEC
+	 * so that a successful execve is what closes it (Node's success signal for exec). */
+	int fl = fcntl(ctlfd, F_GETFL);
+	if (fl < 0 || fcntl(ctlfd, F_SETFL, fl & ~O_NONBLOCK) < 0 || fcntl(ctlfd, F_SETFD, FD_CLOEXEC) < 0) {
+		ctlfd = -1;
+		die(errno, "control fd %ld", fd);
+	}
+
+	read_plan();
+	for (cur = 0; cur < plan_n; cur++) {
+		const struct op_def *d = &ops[plan[cur].code];
+		if ((d->phase == CHILD) != in_child)
+			die(0, "bad plan: %s is a %s-phase op", d->name, d->phase == CHILD ? "child" : "parent");
+		d->fn(&plan[cur]);
+	}
+	/* A plan without EXEC (tests, or a failed exec plan) ends here. */
+	return 0;
+}
