@@ -57,10 +57,20 @@ export interface Process {
   apparmorProfile?: string;
   oomScoreAdj?: number;
   selinuxLabel?: string;
-  scheduler?: Record<string, unknown>;
-  ioPriority?: { class: string; priority?: number };
+  scheduler?: Scheduler;
+  ioPriority?: { class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE'; priority?: number };
   execCPUAffinity?: { initial?: string; final?: string };
   [extra: string]: unknown;
+}
+
+export interface Scheduler {
+  policy: string;
+  nice?: number;
+  priority?: number;
+  flags?: string[];
+  runtime?: number;
+  deadline?: number;
+  period?: number;
 }
 
 export interface Mount {
@@ -70,6 +80,7 @@ export interface Mount {
   options?: string[];
   uidMappings?: IdMapping[];
   gidMappings?: IdMapping[];
+  [extra: string]: unknown;
 }
 
 export interface Hook {
@@ -161,13 +172,60 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Resources;
   rootfsPropagation?: string;
-  seccomp?: Record<string, unknown>;
+  seccomp?: Seccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
-  personality?: { domain: string; flags?: string[] };
-  intelRdt?: Record<string, unknown>;
+  personality?: { domain: 'LINUX' | 'LINUX32'; flags?: string[] };
+  intelRdt?: IntelRdt;
+  netDevices?: Record<string, { name?: string }>;
+  memoryPolicy?: MemoryPolicy;
+  [extra: string]: unknown;
+}
+
+export interface IntelRdt {
+  closID?: string;
+  schemata?: string[];
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+  enableMonitoring?: boolean;
+  enableCMT?: boolean;
+  enableMBM?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface MemoryPolicy {
+  mode: string;
+  nodes?: string;
+  flags?: string[];
+}
+
+export interface Seccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: Array<{
+    names: string[];
+    action: string;
+    errnoRet?: number;
+    args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
+  }>;
+  [extra: string]: unknown;
+}
+
+/** The features document (features.md), printed by the `features` verb. */
+export interface Features {
+  ociVersionMin: string;
+  ociVersionMax: string;
+  hooks?: string[];
+  mountOptions?: string[];
+  annotations?: Record<string, string>;
+  potentiallyUnsafeConfigAnnotations?: string[];
+  linux?: Record<string, unknown>;
   [extra: string]: unknown;
 }
 
