@@ -1,0 +1,129 @@
+# oci-ts: build, test, demo and benchmark entry points.
+#
+#   make / make build   dist/oci-ts (single executable), dist/oci-ts.cjs (plain bundle), dist/hello
+#   make deps           install missing Debian packages (as root) and node_modules (npm ci)
+#   make typecheck      tsc --noEmit
+#   make test           build, then unit tests (+ integration tests when root)
+#   make test-unit      build, then unit tests only
+#   make demo           deps + build, then run a busybox container with dist/oci-ts
+#   make bench          bench/run.sh: oci-ts vs runc vs the Node floor (dist/hello)
+#   make clean          remove build/ and dist/
+#
+# Incremental: every output is a file target. The bundle's inputs come from esbuild's
+# metafile (build/*.d); the C shim is delegated to c-shim/Makefile on every run (it knows its
+# own sources) and only its real mtime change triggers a re-pack of the executables.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+NODE := $(shell command -v node)
+NPM ?= npm
+ifeq ($(NODE),)
+$(error node not found on PATH (Node 20 is required; see scripts/deps.sh))
+endif
+
+NODE_MODULES := node_modules/.oci-ts-stamp
+FFI_NODE     := node_modules/@yuuang/ffi-rs-linux-x64-gnu/ffi-rs.linux-x64-gnu.node
+SHIM         := build/oci-ts-shim
+VALIDATORS   := build/validators.cjs
+BUILD_JS     := scripts/build.mjs
+BASE_NODE    := build/node-stripped
+SCHEMAS      := $(shell find schemas -type f -name '*.json' 2>/dev/null)
+SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
+# what every bundle and executable depends on besides its own sources
+BUILD_DEPS   := $(BUILD_JS) lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
+
+.PHONY: all build deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
+
+all: build
+
+build: dist/oci-ts dist/oci-ts.cjs dist/hello
+
+help:
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------------------------------------
+# dependencies
+
+deps:
+	bash scripts/deps.sh all
+
+deps-system:
+	bash scripts/deps.sh system
+
+deps-npm $(NODE_MODULES): package.json $(wildcard package-lock.json)
+	bash scripts/deps.sh npm
+
+# installed by npm (so that a fresh clone can run `make build` without `make deps` first)
+$(FFI_NODE): $(NODE_MODULES)
+	@test -f $@ || { echo "$@ missing after npm ci (ffi-rs supports linux-x64-gnu only here)" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# inputs made by other parts of the tree
+
+# c-shim/Makefile decides whether the shim is out of date; make re-reads the mtime afterwards.
+$(SHIM): FORCE
+	@$(MAKE) -q -C c-shim 2>/dev/null || $(MAKE) -C c-shim
+
+$(VALIDATORS): scripts/build-validator.mjs $(SCHEMAS) $(NODE_MODULES)
+	$(NODE) scripts/build-validator.mjs
+
+# The commit for `oci-ts --version`, rewritten only when it changes.
+build/commit.txt: FORCE
+	@mkdir -p build
+	@c=$$(git rev-parse HEAD 2>/dev/null || echo unknown); \
+	 [ "$$(cat $@ 2>/dev/null)" = "$$c" ] || echo "$$c" > $@
+
+# A stripped copy of the node binary that runs the build (`command -v node`): the SEA base.
+$(BASE_NODE): $(NODE)
+	@mkdir -p build
+	cp $(NODE) $@.tmp
+	strip $@.tmp
+	mv $@.tmp $@
+
+# ---------------------------------------------------------------------------------------------
+# bundles (esbuild, CJS, node20) and single executables (Node SEA, useCodeCache, no snapshot)
+
+-include build/oci-ts.cjs.d build/hello.cjs.d
+
+dist/oci-ts.cjs: bin/oci-ts.ts $(VALIDATORS) $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
+	$(NODE) $(BUILD_JS) bundle bin/oci-ts.ts $@ --depfile build/oci-ts.cjs.d
+
+dist/oci-ts: dist/oci-ts.cjs $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
+	$(NODE) $(BUILD_JS) sea dist/oci-ts.cjs $@ --base $(BASE_NODE) \
+	  --config build/sea-config.json --blob build/oci-ts.blob $(SEA_ASSETS)
+
+# The platform floor for benchmarks: a hello world built exactly like dist/oci-ts.
+build/hello.cjs: scripts/hello.ts $(FFI_NODE) $(BUILD_DEPS)
+	$(NODE) $(BUILD_JS) bundle scripts/hello.ts $@ --depfile build/hello.cjs.d
+
+dist/hello: build/hello.cjs $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
+	$(NODE) $(BUILD_JS) sea build/hello.cjs $@ --base $(BASE_NODE) \
+	  --config build/hello.sea-config.json --blob build/hello.blob $(SEA_ASSETS)
+
+# ---------------------------------------------------------------------------------------------
+# checks, demo, benchmarks
+
+typecheck: $(NODE_MODULES) $(VALIDATORS)
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
+
+test: build
+	bash scripts/test.sh all
+
+test-unit: build
+	bash scripts/test.sh unit
+
+demo:
+	$(MAKE) deps build
+	bash scripts/demo.sh
+
+bench:
+	bash bench/run.sh
+
+clean:
+	rm -rf build dist
+
+FORCE:

@@ -1,0 +1,299 @@
+/**
+ * Lazy ffi-rs loader and a small typed wrapper for calling C functions (libc) from Node.
+ *
+ * `require('ffi-rs')` cannot work in the single executable (a SEA's require only loads
+ * built-ins, and esbuild cannot bundle a .node file), and its index.js costs ~8 ms anyway
+ * (a musl probe through process.report). So the addon is embedded as the SEA asset
+ * `ffi-rs.node`, written once to `<root>/lib/ffi-rs-<hash>.node` (the hash is computed at build
+ * time and injected as OCI_TS_FFI_HASH; atomic tmp + rename) and loaded with `process.dlopen`.
+ * When the root is not writable, an unnamed O_TMPFILE copy in /dev/shm is loaded instead.
+ * Outside a SEA the addon is loaded straight from node_modules.
+ *
+ * The wrapper replaces ffi-rs's index.js: `NativeLibrary.func()` returns a typed JS function
+ * for one C function; `funcErrno()` also returns errno. ffi-rs's errno is stale after a call
+ * that succeeded, so only trust it when the return value says failure (usually -1); `checked()`
+ * does that and throws a SyscallError. NULL pointers are passed as an 'i64' 0.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assetBuildPath, isSea, materializeExecutable, readAsset } from './assets';
+
+/** Injected by scripts/build.mjs (esbuild define): first 16 hex digits of sha256(ffi-rs.node). */
+declare const OCI_TS_FFI_HASH: string | undefined;
+
+export const DEFAULT_ROOT = '/run/oci-ts';
+
+/** An opaque native pointer (ffi-rs JsExternal). */
+export interface External {
+  readonly __external: unique symbol;
+}
+
+interface RawArrayType {
+  ffiTypeTag: number;
+  type: number;
+  length: number;
+}
+
+interface RawLoadParams {
+  library: string;
+  funcName: string;
+  retType: number;
+  paramsType: (number | RawArrayType)[];
+  paramsValue: unknown[];
+  errno?: boolean;
+  freeResultMemory: boolean;
+}
+
+/** The N-API binding of ffi-rs as exported by the .node file (not ffi-rs's index.js). */
+export interface FfiRsBinding {
+  DataType: Record<string, number>;
+  FFITypeTag: Record<string, number>;
+  PointerType: Record<string, number>;
+  open(params: { library: string; path: string }): void;
+  close(library: string): void;
+  load(params: RawLoadParams): unknown;
+  isNullPointer(p: External): boolean;
+  createExternalBuffer(p: External, length: number): Buffer;
+}
+
+let binding: FfiRsBinding | undefined;
+let loadedFrom: string | undefined;
+
+function dlopen(file: string): FfiRsBinding {
+  const mod = { exports: {} as FfiRsBinding };
+  process.dlopen(mod, file);
+  return mod.exports;
+}
+
+/** Hash naming the cached addon: the build-time constant in a bundle, computed from the bytes in dev. */
+export function ffiHash(bytes?: Uint8Array): string {
+  if (typeof OCI_TS_FFI_HASH === 'string' && OCI_TS_FFI_HASH) return OCI_TS_FFI_HASH;
+  return createHash('sha256').update(bytes ?? readAsset('ffi-rs.node')).digest('hex').slice(0, 16);
+}
+
+export function ffiCachePath(root: string = DEFAULT_ROOT, hash: string = ffiHash()): string {
+  return path.join(root, 'lib', `ffi-rs-${hash}.node`);
+}
+
+/** Writes the addon to `<root>/lib/ffi-rs-<hash>.node` unless it is there; returns the path. */
+function ensureCached(root: string): string {
+  let bytes: Buffer | undefined;
+  const hash = typeof OCI_TS_FFI_HASH === 'string' && OCI_TS_FFI_HASH ? OCI_TS_FFI_HASH : ffiHash((bytes = readAsset('ffi-rs.node')));
+  const file = ffiCachePath(root, hash);
+  if (fs.existsSync(file)) return file;
+  bytes ??= readAsset('ffi-rs.node');
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, bytes, { mode: 0o500, flag: 'wx' });
+    fs.renameSync(tmp, file); // atomic; a concurrent writer renames identical bytes
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  return file;
+}
+
+export interface LoadFfiOptions {
+  /** The runtime root (`--root`); the addon is cached in `<root>/lib`. Default /run/oci-ts. */
+  root?: string;
+  /** Go through the `<root>/lib` cache even outside a SEA (tests). */
+  viaCache?: boolean;
+}
+
+/** The ffi-rs binding, loaded on first use (about 2 ms when the cached file exists). */
+export function loadFfiRs(opts: LoadFfiOptions = {}): FfiRsBinding {
+  if (binding) return binding;
+  const root = opts.root ?? DEFAULT_ROOT;
+  if (!isSea() && !opts.viaCache) {
+    const file = assetBuildPath('ffi-rs.node');
+    if (file) {
+      binding = dlopen(file);
+      loadedFrom = file;
+      return binding;
+    }
+  }
+  let firstError: unknown;
+  try {
+    const file = ensureCached(root);
+    binding = dlopen(file);
+    loadedFrom = file;
+    return binding;
+  } catch (e) {
+    // Root not writable, or on a noexec mount (Debian's initramfs mounts /run noexec, and
+    // dlopen needs PROT_EXEC): load an unnamed copy instead, nothing left on disk.
+    firstError = e;
+  }
+  const m = materializeExecutable(readAsset('ffi-rs.node'), { fallbackDir: path.join(os.tmpdir(), `oci-ts-${process.getuid?.() ?? 0}`) });
+  try {
+    binding = dlopen(m.path);
+    loadedFrom = 'O_TMPFILE';
+    return binding;
+  } catch (e) {
+    const why = (x: unknown) => (x instanceof Error ? x.message : String(x));
+    throw new Error(`cannot load ffi-rs: ${ffiCachePath(root)}: ${why(firstError)}; unnamed copy: ${why(e)}`);
+  } finally {
+    m.close();
+  }
+}
+
+/** Where the binding was loaded from (a path, 'O_TMPFILE'), or undefined if not loaded yet. */
+export function ffiLoadedFrom(): string | undefined {
+  return loadedFrom;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed wrapper
+
+export type CType = 'i32' | 'u32' | 'i64' | 'u64' | 'bigint' | 'double' | 'string' | 'buffer' | 'pointer' | 'void';
+
+export type JsOf<T extends CType> = T extends 'i32' | 'u32' | 'i64' | 'u64' | 'double'
+  ? number
+  : T extends 'bigint'
+    ? bigint
+    : T extends 'string'
+      ? string
+      : T extends 'buffer'
+        ? Buffer
+        : T extends 'pointer'
+          ? External
+          : undefined;
+
+export type JsArgs<P extends readonly CType[]> = { -readonly [K in keyof P]: JsOf<P[K]> };
+
+export interface ErrnoResult<T> {
+  value: T;
+  /** errno after the call: meaningful only when `value` signals failure. */
+  errno: number;
+}
+
+const TYPE_KEY: Record<CType, string> = {
+  i32: 'I32',
+  u32: 'U32',
+  i64: 'I64',
+  u64: 'U64',
+  bigint: 'BigInt',
+  double: 'Double',
+  string: 'String',
+  buffer: 'U8Array',
+  pointer: 'External',
+  void: 'Void',
+};
+
+let errnoNames: Map<number, string> | undefined;
+
+export function errnoName(errno: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    for (const [name, num] of Object.entries(os.constants.errno)) errnoNames.set(num, name);
+  }
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** A failed C call: `message` is `<syscall>: <strerror in lower case>`, like runc's wording. */
+export class SyscallError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number) {
+    const code = errnoName(errno);
+    super(`${syscall}: ${describe(errno)}`);
+    this.name = 'SyscallError';
+    this.errno = errno;
+    this.code = code;
+    this.syscall = syscall;
+  }
+}
+
+function describe(errno: number): string {
+  try {
+    // util.getSystemErrorMessage is Node 23+; the libuv map is in util.getSystemErrorMap (Node 16+).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const util = require('node:util') as { getSystemErrorMap?: () => Map<number, [string, string]> };
+    const m = util.getSystemErrorMap?.().get(-errno);
+    if (m) return m[1];
+  } catch {
+    /* fall through */
+  }
+  return errnoName(errno);
+}
+
+export class NativeLibrary {
+  private readonly ffi: FfiRsBinding;
+
+  /** Opens `file` ('' = the symbols already in the process: libc) under the key `name`. */
+  constructor(
+    readonly name: string,
+    file: string,
+    opts: LoadFfiOptions = {},
+  ) {
+    this.ffi = loadFfiRs(opts);
+    this.ffi.open({ library: name, path: file });
+  }
+
+  private spec(ret: CType, params: readonly CType[]) {
+    const dt = this.ffi.DataType;
+    const code = (t: CType): number => {
+      const v = dt[TYPE_KEY[t]];
+      if (v === undefined) throw new Error(`ffi-rs has no DataType.${TYPE_KEY[t]}`);
+      return v;
+    };
+    const arrayTag = this.ffi.FFITypeTag.Array ?? 997;
+    const retType = code(ret);
+    const codes = params.map(code);
+    const bufferIdx = params.flatMap((t, i) => (t === 'buffer' ? [i] : []));
+    const paramsType = (values: unknown[]): (number | RawArrayType)[] => {
+      if (bufferIdx.length === 0) return codes;
+      const out: (number | RawArrayType)[] = codes.slice();
+      for (const i of bufferIdx) out[i] = { ffiTypeTag: arrayTag, type: codes[i]!, length: (values[i] as Buffer).length };
+      return out;
+    };
+    return { retType, paramsType };
+  }
+
+  /** A JS function calling the C function `fn` (returns its value, no errno). */
+  func<R extends CType, const P extends readonly CType[]>(fn: string, ret: R, params: P): (...args: JsArgs<P>) => JsOf<R> {
+    const { retType, paramsType } = this.spec(ret, params);
+    const ffi = this.ffi;
+    const library = this.name;
+    return (...args) => {
+      const values = args as unknown[];
+      return ffi.load({ library, funcName: fn, retType, paramsType: paramsType(values), paramsValue: values, freeResultMemory: false }) as JsOf<R>;
+    };
+  }
+
+  /** Like func(), but returns `{ value, errno }`. */
+  funcErrno<R extends CType, const P extends readonly CType[]>(fn: string, ret: R, params: P): (...args: JsArgs<P>) => ErrnoResult<JsOf<R>> {
+    const { retType, paramsType } = this.spec(ret, params);
+    const ffi = this.ffi;
+    const library = this.name;
+    return (...args) => {
+      const values = args as unknown[];
+      const r = ffi.load({ library, funcName: fn, retType, paramsType: paramsType(values), paramsValue: values, errno: true, freeResultMemory: false }) as {
+        value: JsOf<R>;
+        errnoCode: number;
+      };
+      return { value: r.value, errno: r.errnoCode };
+    };
+  }
+
+  /** Like func() for the usual `-1 and errno` convention: throws SyscallError on -1. */
+  checked<R extends 'i32' | 'i64', const P extends readonly CType[]>(fn: string, ret: R, params: P): (...args: JsArgs<P>) => number {
+    const call = this.funcErrno(fn, ret, params);
+    return (...args) => {
+      const r = call(...args);
+      if (r.value === -1) throw new SyscallError(fn, r.errno);
+      return r.value as number;
+    };
+  }
+}
+
+let libcInstance: NativeLibrary | undefined;
+
+/** libc (the process's own symbols), opened on first use. */
+export function libc(opts: LoadFfiOptions = {}): NativeLibrary {
+  libcInstance ??= new NativeLibrary('libc', '', opts);
+  return libcInstance;
+}

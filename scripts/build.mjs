@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// Build steps for oci-ts, called by the top-level Makefile (and by tests/unit/build.test.ts for
+// a throw-away probe SEA). Two sub-commands:
+//
+//   node scripts/build.mjs bundle ENTRY OUT.cjs [--depfile FILE]
+//       esbuild --bundle --platform=node --format=cjs --target=node20 of ENTRY into OUT.cjs,
+//       with the yargs-18-to-CJS trick (import.meta.url defined from __filename), the
+//       string-width alias (lib/sys/string-width-lite.ts) and build-time constants
+//       (OCI_TS_FFI_HASH, OCI_TS_VERSION, OCI_TS_COMMIT). OUT starts with one `#!/usr/bin/env node`.
+//       --depfile writes a make dependency file listing every input esbuild read.
+//
+//   node scripts/build.mjs sea MAIN.cjs OUT --base NODE --config CONFIG.json --blob BLOB
+//                              [--asset NAME=PATH]...
+//       Node 20 single executable application: writes CONFIG (useCodeCache, no snapshot, the
+//       assets), runs `node --experimental-sea-config CONFIG`, copies NODE (a stripped copy of
+//       the same node binary) to OUT.tmp, injects the blob with postject's API and renames.
+//
+// See /work/shared/docs/node-sea.md (the lab notes these recipes come from).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FFI_NODE = 'node_modules/@yuuang/ffi-rs-linux-x64-gnu/ffi-rs.linux-x64-gnu.node';
+const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function die(msg) {
+  process.stderr.write(`build.mjs: ${msg}\n`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const pos = [];
+  const opts = { asset: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const key = a.slice(2);
+      const val = argv[++i];
+      if (val === undefined) die(`missing value for ${a}`);
+      if (key === 'asset') opts.asset.push(val);
+      else opts[key] = val;
+    } else {
+      pos.push(a);
+    }
+  }
+  return { pos, opts };
+}
+
+/** First 16 hex digits of the sha256 of the ffi-rs addon: names its cached copy under <root>/lib. */
+function ffiHash(file = path.join(ROOT, FFI_NODE)) {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16);
+}
+
+function gitCommit() {
+  if (process.env.OCI_TS_COMMIT) return process.env.OCI_TS_COMMIT;
+  const f = path.join(ROOT, 'build', 'commit.txt');
+  if (fs.existsSync(f)) return fs.readFileSync(f, 'utf8').trim() || 'unknown';
+  try {
+    return execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeAtomic(file, data, mode) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+  fs.renameSync(tmp, file);
+}
+
+function makeEscape(p) {
+  return p.replace(/ /g, '\\ ').replace(/\$/g, '$$$$').replace(/#/g, '\\#');
+}
+
+async function bundle(entry, out, opts) {
+  const esbuild = require('esbuild');
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: [path.resolve(entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    outfile: path.resolve(out),
+    metafile: Boolean(opts.depfile),
+    logLevel: 'warning',
+    legalComments: 'none',
+    // yargs 18 is ESM-only; its platform shim needs import.meta.url (createRequire).
+    define: {
+      'import.meta.url': '__import_meta_url',
+      OCI_TS_FFI_HASH: JSON.stringify(ffiHash()),
+      OCI_TS_VERSION: JSON.stringify(pkg.version),
+      OCI_TS_COMMIT: JSON.stringify(gitCommit()),
+    },
+    banner: { js: "var __import_meta_url = require('url').pathToFileURL(__filename).href;" },
+    // string-width@7/8 build an Intl.Segmenter at module load (~17 ms each).
+    alias: { 'string-width': './lib/sys/string-width-lite.ts' },
+  });
+  if (result.outputFiles.length !== 1) die(`expected one output file, got ${result.outputFiles.length}`);
+  // Exactly one hashbang (the entry's own one, if any, is dropped by this rewrite).
+  let text = result.outputFiles[0].text;
+  while (text.startsWith('#!')) text = text.slice(text.indexOf('\n') + 1);
+  writeAtomic(path.resolve(out), '#!/usr/bin/env node\n' + text, 0o755);
+  if (opts.depfile) {
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((f) => !f.includes(':')) // skip virtual inputs like <define:...>
+      .map((f) => path.relative(process.cwd(), path.resolve(ROOT, f)));
+    const rel = path.relative(process.cwd(), path.resolve(out));
+    const lines = [`${makeEscape(rel)}: ${inputs.map(makeEscape).join(' \\\n  ')}`, ''];
+    for (const f of inputs) lines.push(`${makeEscape(f)}:`);
+    writeAtomic(path.resolve(opts.depfile), lines.join('\n') + '\n');
+  }
+}
+
+async function sea(main, out, opts) {
+  for (const k of ['base', 'config', 'blob']) if (!opts[k]) die(`sea: --${k} is required`);
+  const assets = {};
+  for (const a of opts.asset) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) die(`bad --asset ${a} (want NAME=PATH)`);
+    const p = path.resolve(a.slice(eq + 1));
+    if (!fs.existsSync(p)) die(`asset ${a.slice(0, eq)}: ${p} does not exist`);
+    assets[a.slice(0, eq)] = p;
+  }
+  const config = {
+    main: path.resolve(main),
+    output: path.resolve(opts.blob),
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: true,
+    assets,
+  };
+  writeAtomic(path.resolve(opts.config), JSON.stringify(config, null, 2) + '\n');
+  // The code cache must come from the same V8 as the base binary: use the node running us,
+  // which the Makefile resolves with `command -v node` and also copies as the base.
+  execFileSync(process.execPath, ['--experimental-sea-config', path.resolve(opts.config)], { stdio: 'inherit' });
+  const tmp = `${path.resolve(out)}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(tmp), { recursive: true });
+  fs.copyFileSync(path.resolve(opts.base), tmp);
+  fs.chmodSync(tmp, 0o755);
+  try {
+    const { inject } = require('postject');
+    // postject's ELF reader warns about every .note section name it cannot map: noise.
+    const warn = console.warn;
+    console.warn = (...a) => {
+      if (!/^warning: Can't find string offset for section name/.test(String(a[0]))) warn(...a);
+    };
+    try {
+      await inject(tmp, 'NODE_SEA_BLOB', fs.readFileSync(config.output), { sentinelFuse: SENTINEL_FUSE });
+    } finally {
+      console.warn = warn;
+    }
+    fs.renameSync(tmp, path.resolve(out));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+const [cmd, ...rest] = process.argv.slice(2);
+const { pos, opts } = parseArgs(rest);
+try {
+  if (cmd === 'bundle' && pos.length === 2) await bundle(pos[0], pos[1], opts);
+  else if (cmd === 'sea' && pos.length === 2) await sea(pos[0], pos[1], opts);
+  else if (cmd === 'ffi-hash' && pos.length === 0) process.stdout.write(ffiHash() + '\n');
+  else die('usage: build.mjs bundle ENTRY OUT [--depfile F] | sea MAIN OUT --base NODE --config CFG --blob BLOB [--asset N=P]... | ffi-hash');
+} catch (e) {
+  die(e instanceof Error ? e.message : String(e));
+}
