@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { deviceRulesForSpecDevices } from '../cgroups/convert';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { OciError, toOciError } from '../errors';
 import { runHooks } from '../hooks';
@@ -76,11 +77,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (spec.hooks !== undefined) record.hooks = spec.hooks;
   try {
     cgroup = newCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id, systemd: o.systemdCgroup });
-    record.cgroup = cgroup.toJSON();
-    // Saved before anything is made, so that delete --force can clean up after a crash.
-    saveRecord(o.root, record);
     cgroup.create();
-    cgroup.apply(spec.linux?.resources);
+    // Saved as soon as the cgroup exists (with the list of dirs we made), so that delete --force
+    // can clean up after a crash; only directories in that list are ever removed.
+    record.cgroup = cgroup.toJSON();
+    saveRecord(o.root, record);
+    // linux.devices must be usable too: their allow rules follow the config's own rules.
+    const resources = spec.linux?.resources;
+    const extraRules = deviceRulesForSpecDevices(spec.linux?.devices);
+    cgroup.apply(extraRules.length === 0 ? resources : { ...resources, devices: [...(resources?.devices ?? []), ...extraRules] });
     trace('cgroup');
 
     const plan = buildInitPlan({

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { configError } from '../errors';
 import { CLONE, MS, type PlanOp } from '../shim/ops';
 import type { Mount, Namespace, NamespaceType, Spec } from '../spec/types';
-import { capMask } from './capabilities';
+import { capMask, maskToNames } from './capabilities';
+import { warn } from '../log';
 import { BIND_REMOUNT_MASK, parseMountOptions } from './mount-options';
 import { RLIMITS, rlimitValue } from './rlimits';
 
@@ -83,7 +84,7 @@ export function envValue(env: readonly string[], name: string): string | undefin
 }
 
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
-  const { spec, host } = input;
+  const { spec } = input;
   const proc = spec.process;
   if (proc === undefined) throw configError('config.json', '/process', 'is required to create a container');
   const ops: PlanOp[] = [];
@@ -111,6 +112,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // ---- child phase: the container's init ----
   // Node writes uid/gid maps and joins the cgroups while the init waits here.
   add('SYNC', 'ns');
+  // In a user namespace the init is still the unmapped host root until it switches to the
+  // namespace's root; mounts such as devpts fail (EOVERFLOW) before that.
+  if (fresh.has('user') || joined.some((ns) => ns.type === 'user')) add('SETUSER', 0, 0, '');
   // A new cgroup namespace is made after the cgroup join, so its root is the container's cgroup.
   if (fresh.has('cgroup')) add('UNSHARE_CHILD', CLONE.NEWCGROUP);
   if (!proc.terminal) add('SETSID');
@@ -126,6 +130,11 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   planDevices(spec, !!proc.terminal, add);
 
   const hooks = spec.hooks;
+  for (const point of ['createContainer', 'startContainer'] as const) {
+    if ((hooks?.[point]?.length ?? 0) > 0) {
+      throw configError('config.json', `/hooks/${point}`, 'hooks that run inside the container are not supported by this build of oci-ts');
+    }
+  }
   if ((hooks?.createRuntime?.length ?? 0) > 0 || (hooks?.prestart?.length ?? 0) > 0) add('SYNC', 'hooks');
 
   add(input.noPivot ? 'CHROOT' : 'PIVOT_ROOT');
@@ -151,21 +160,37 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const env = withHome(proc.env ?? []);
   const args = proc.args ?? [];
   add('CHDIR', proc.cwd);
-  add('LOOKUP', args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH);
   add('UMASK', (proc.user.umask ?? 0o022).toString(8));
 
   const caps = proc.capabilities ?? {};
   add('BOUNDING', capMask(caps.bounding, 'bounding'));
   add('SETUSER', proc.user.uid, proc.user.gid, (proc.user.additionalGids ?? []).join(','));
-  add('CAPS', capMask(caps.effective, 'effective'), capMask(caps.permitted, 'permitted'), capMask(caps.inheritable, 'inheritable'));
-  add('AMBIENT', capMask(caps.ambient, 'ambient'));
+  const permitted = capMask(caps.permitted, 'permitted');
+  const inheritable = capMask(caps.inheritable, 'inheritable');
+  add('CAPS', capMask(caps.effective, 'effective'), permitted, inheritable);
+  add('AMBIENT', ambientMask(capMask(caps.ambient, 'ambient'), permitted, inheritable));
   if (proc.noNewPrivileges) add('NO_NEW_PRIVS');
+  // As runc: the program is looked up as the container's user, after its identity is final.
+  add('LOOKUP', args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH);
 
   add('READY');
   add('WAIT_START');
   add('CLOSE_FDS', 3 + input.preserveFds);
   add('EXEC', args.length, ...args, ...env);
   return ops;
+}
+
+/**
+ * The kernel refuses to raise an ambient capability that is not both permitted and inheritable
+ * (PR_CAP_AMBIENT_RAISE: EPERM). runc ignores those; we drop them with a warning, so that runc's
+ * own default spec (ambient without inheritable) still runs.
+ */
+function ambientMask(ambient: bigint, permitted: bigint, inheritable: bigint): bigint {
+  const usable = ambient & permitted & inheritable;
+  if (usable !== ambient) {
+    warn(`ignoring ambient capabilities that are not also permitted and inheritable: ${maskToNames(ambient & ~usable).join(', ')}`);
+  }
+  return usable;
 }
 
 /** runc sets HOME when the config does not; "/" is its fallback when /etc/passwd has no entry. */

@@ -68,3 +68,8 @@ export function parseMountOptions(options: readonly string[] | undefined, pointe
 /** Flags that a bind mount only honours after a remount (the kernel ignores them on MS_BIND). */
 export const BIND_REMOUNT_MASK =
   MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
+
+/** Every option this build applies (reported by `oci-ts features`). */
+export function supportedMountOptions(): string[] {
+  return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION)].sort();
+}
