@@ -88,12 +88,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     cgroup.apply(extraRules.length === 0 ? resources : { ...resources, devices: [...(resources?.devices ?? []), ...extraRules] });
     trace('cgroup');
 
+    // Socket activation (systemd's LISTEN_FDS): those fds come first, then --preserve-fds.
+    const listenFds = socketActivationFds(process.env.LISTEN_FDS);
+    const extraFds = listenFds + o.preserveFds;
+    const planSpec = listenFds === 0 ? spec : withEnv(spec, [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1']);
     const plan = buildInitPlan({
-      spec, rootfs, bundle, fifo: fifoPath(o.root, o.id), consoleSocket: o.consoleSocket,
-      noPivot: o.noPivot, preserveFds: o.preserveFds, mode: o.mode, host: hostView(cgroup),
+      spec: planSpec, rootfs, bundle, fifo: fifoPath(o.root, o.id), consoleSocket: o.consoleSocket,
+      noPivot: o.noPivot, preserveFds: extraFds, mode: o.mode, host: hostView(cgroup),
     });
     trace('plan');
-    session = new ShimSession(plan, o.preserveFds);
+    session = new ShimSession(plan, extraFds);
     await driveInit(session, spec, record, cgroup, o, bundle);
     trace('shim');
 
@@ -156,6 +160,19 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
 
 function unexpected(m: { kind: string }): OciError {
   return new OciError('system', `unexpected message from the shim: ${m.kind}`);
+}
+
+/** The number of socket-activation fds passed to us, as runc honours LISTEN_FDS. */
+export function socketActivationFds(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value)) return 0;
+  const n = Number(value);
+  return n > 0 && n < 1024 ? n : 0;
+}
+
+function withEnv(spec: Spec, extra: readonly string[]): Spec {
+  const names = new Set(extra.map((kv) => kv.slice(0, kv.indexOf('='))));
+  const env = (spec.process?.env ?? []).filter((kv) => !names.has(kv.slice(0, kv.indexOf('='))));
+  return { ...spec, process: { ...spec.process!, env: [...env, ...extra] } };
 }
 
 /** uid_map/gid_map are written by the parent while the child waits (user_namespaces(7)). */
