@@ -7,6 +7,8 @@ import { OciError, errnoText } from '../errors';
 import { debug, warn } from '../log';
 import { errCode, readControl, readProcsRecursive, sleepMs, writeControl } from './io';
 import { hierarchyKey } from './probe';
+import type { OomTarget } from './oom';
+import type { CgroupStats } from './stats';
 import type { CgroupIo, CgroupManager, Hierarchy, PersistedCgroup, Resources } from './types';
 
 export const SIGKILL = 9;
@@ -90,6 +92,8 @@ export abstract class BaseManager implements CgroupManager {
   }
 
   abstract apply(resources: Resources | undefined): void;
+  abstract stats(): CgroupStats;
+  abstract oomTarget(): OomTarget | undefined;
 
   addProcess(pid: number): void {
     for (const h of this.hierarchies) writeControl(this.io, this.dirOf(h), 'cgroup.procs', String(pid));

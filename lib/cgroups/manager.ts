@@ -16,6 +16,8 @@ import { V2Manager } from './v2';
 import type { CgroupIo, CgroupManager, Hierarchy, HostCgroups, PersistedCgroup } from './types';
 
 export type { BlockIO, CgroupIo, CgroupManager, Hierarchy, HostCgroups, PersistedCgroup, Resources } from './types';
+export type { CgroupStats } from './stats';
+export type { OomTarget, OomWatcher } from './oom';
 
 export interface NewCgroupManagerOptions {
   /** linux.cgroupsPath from config.json. */

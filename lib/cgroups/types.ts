@@ -3,6 +3,8 @@
  * v1.ts / v2.ts can import them without an import cycle).
  */
 import type { Resources } from '../spec/types';
+import type { CgroupStats } from './stats';
+import type { OomTarget } from './oom';
 
 export type { Resources };
 
@@ -62,6 +64,10 @@ export interface CgroupManager {
   /** Remove the directories this manager created, bottom-up. Tolerates ENOENT. */
   destroy(): void;
   toJSON(): PersistedCgroup;
+  /** Usage statistics in runc's `events` shape (lib/cgroups/stats.ts). */
+  stats(): CgroupStats;
+  /** The memory cgroup to watch for OOM events, or undefined without a memory controller. */
+  oomTarget(): OomTarget | undefined;
 }
 
 /**

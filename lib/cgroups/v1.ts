@@ -12,7 +12,9 @@ import { debug, warn } from '../log';
 import { BaseManager, SIGKILL, freezeV1, freezeV2, frozenV1, frozenV2, thawV1, thawV2, type ManagerInit } from './base';
 import { devValue, deviceRuleText, effectiveDeviceRules, intText, pidsLimitText, ptrToken, rdmaLine, validHugepageSize } from './convert';
 import { errCode, parseBig, readControl, unavailable, writeControl, writeError } from './io';
+import { statsV1, type CgroupStats } from './stats';
 import { enableControllers, hugeSizes, planHugetlbV2 } from './v2';
+import type { OomTarget } from './oom';
 import type { BlockIO, CgroupIo, Hierarchy, Resources } from './types';
 
 type Step = () => void;
@@ -117,6 +119,33 @@ export class V1Manager extends BaseManager {
     super.signalAll(signal);
   }
 
+  stats(): CgroupStats {
+    const main = this.procsHierarchy();
+    if (main !== undefined && !this.io.exists(this.dirOf(main))) throw new OciError('system', `cgroup ${this.dirOf(main)} does not exist`);
+    const existing = (d: string | undefined): string | undefined => (d !== undefined && this.io.exists(d) ? d : undefined);
+    const s = statsV1(this.io, {
+      cpu: existing(this.dirFor('cpu')),
+      cpuacct: existing(this.dirFor('cpuacct')),
+      cpuset: existing(this.dirFor('cpuset')),
+      memory: existing(this.dirFor('memory')),
+      pids: existing(this.dirFor('pids')),
+      blkio: existing(this.dirFor('blkio')),
+      hugetlb: existing(this.dirFor('hugetlb')),
+      unified: existing(this.unifiedDir),
+    });
+    // Without a pids controller, count the processes (runc's fallback on cgroup v2).
+    if (this.dirFor('pids') === undefined) {
+      const n = BigInt(this.procs().length);
+      if (n > 0n) s.pids.current = n;
+    }
+    return s;
+  }
+
+  oomTarget(): OomTarget | undefined {
+    const d = this.dirFor('memory');
+    return d === undefined ? undefined : { version: 'v1', dir: d };
+  }
+
   apply(r: Resources | undefined): void {
     if (r === undefined) return;
     const steps = this.plan(r);
@@ -186,10 +215,27 @@ export class V1Manager extends BaseManager {
               const peak = safeRead(io, dir, 'memory.max_usage_in_bytes');
               throw new OciError('system', `unable to set memory limit to ${v} (current usage: ${usage}, peak usage: ${peak})`, { pointer: `${base}/limit`, cause: err });
             }
+            const cur = errCode(err) === 'EINVAL' && memsw && swap === 0 ? safeRead(io, dir, 'memory.memsw.limit_in_bytes') : '?';
+            if (/^\d+$/.test(cur) && limit > 0 && BigInt(limit) > BigInt(cur)) {
+              // The kernel keeps memory <= memory+swap: a higher limit needs a higher memsw too.
+              throw new OciError('config', `unable to set memory limit to ${v}: it would exceed the memory+swap limit ${cur}; set the memory+swap limit (memory.swap, update --memory-swap) at the same time`, { pointer: `${base}/limit`, cause: err });
+            }
             throw writeError(err, 'memory.limit_in_bytes', v, `${base}/limit`);
           }
         };
-        const writeSwap = w(dir, 'memory.memsw.limit_in_bytes', intText(swap), `${base}/swap`);
+        const writeSwap = (): void => {
+          const v = intText(swap);
+          try {
+            io.write(path.join(dir, 'memory.memsw.limit_in_bytes'), v);
+            debug(`cgroup: wrote ${v} to ${path.join(dir, 'memory.memsw.limit_in_bytes')}`);
+          } catch (err) {
+            const cur = errCode(err) === 'EINVAL' && limit === 0 && swap > 0 ? safeRead(io, dir, 'memory.limit_in_bytes') : '?';
+            if (/^\d+$/.test(cur) && BigInt(swap) < BigInt(cur)) {
+              throw new OciError('config', `unable to set memory+swap limit to ${v}: it is below the memory limit ${cur}; set the memory limit (memory.limit, update --memory) at the same time`, { pointer: `${base}/swap`, cause: err });
+            }
+            throw writeError(err, 'memory.memsw.limit_in_bytes', v, `${base}/swap`);
+          }
+        };
         // memsw must stay >= limit at every moment: pick the order that keeps it so.
         steps.push(() => {
           if (limit !== 0 && swap !== 0) {

@@ -13,6 +13,8 @@ import {
   blkioWeightToIoWeight, cpuSharesToWeight, devValue, intText, memorySwapToV2, pidsLimitText, ptrToken, rdmaLine, v2Limit, validHugepageSize,
 } from './convert';
 import { errCode, parseBig, readControl, unavailable, writeControl, writeError } from './io';
+import { statsV2, type CgroupStats } from './stats';
+import type { OomTarget } from './oom';
 import type { BlockIO, CgroupIo, Hierarchy, Resources } from './types';
 
 type Step = () => void;
@@ -117,6 +119,21 @@ export class V2Manager extends BaseManager {
       return;
     }
     super.kill(signal);
+  }
+
+  stats(): CgroupStats {
+    if (!this.io.exists(this.dir)) throw new OciError('system', `cgroup ${this.dir} does not exist`);
+    const s = statsV2(this.io, this.dir);
+    // No pids controller: count the processes (runc).
+    if (s.pids.current === undefined && !this.io.exists(path.join(this.dir, 'pids.current'))) {
+      const n = BigInt(this.procs().length);
+      if (n > 0n) s.pids.current = n;
+    }
+    return s;
+  }
+
+  oomTarget(): OomTarget | undefined {
+    return this.io.exists(path.join(this.dir, 'memory.events')) ? { version: 'v2', dir: this.dir } : undefined;
   }
 
   apply(r: Resources | undefined): void {
