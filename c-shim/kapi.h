@@ -50,4 +50,34 @@ struct sock_fprog {
 #define SECCOMP_SET_MODE_FILTER 1
 #define BPF_MAXINSNS 4096
 
+/* ---- config-field ops (PERSONALITY ... HOOK) ---- */
+
+/* <linux/sched/types.h>: SCHED_ATTR_SIZE_VER1 (with the utilization clamps) */
+struct sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint32_t sched_util_min;
+	uint32_t sched_util_max;
+};
+
+/* <linux/ioprio.h> */
+#define IOPRIO_WHO_PROCESS 1
+
+/* <linux/mount.h> */
+struct mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
 #endif

@@ -14,6 +14,7 @@ enum op_code {
 	OP_MODE = 5,
 	OP_HOSTPROC = 6,
 	OP_CLONE = 7,
+	OP_TTY_RELAY = 8,
 	/* child phase */
 	OP_SYNC = 20,
 	OP_SETSID = 21,
@@ -48,6 +49,16 @@ enum op_code {
 	OP_EXEC = 50,
 	OP_OOM_SCORE = 51,
 	OP_SETGROUPS_DENY = 52,
+	OP_PTY = 53,
+	OP_DUMPABLE = 54,
+	/* config fields: process attributes, recursive mount attributes, time offsets, hooks */
+	OP_PERSONALITY = 70,
+	OP_SCHEDULER = 71,
+	OP_IOPRIO = 72,
+	OP_MEMPOLICY = 73,
+	OP_MOUNT_SETATTR = 74,
+	OP_WRITE_PARENT = 75,
+	OP_HOOK = 76,
 	OP_MAX
 };
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -60,6 +62,7 @@ static enum mode mode = MODE_CREATE;
 static int fifo_fd = -1;
 static int console_sock = -1;
 static int hostproc_fd = -1;
+static int relay_sock = -1;       /* TTY_RELAY: the parent's end; the child's end is console_sock */
 static int rootfd = -1;
 static int ns_opened;
 static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
@@ -473,9 +476,212 @@ static void op_hostproc(const struct op *o)
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
+static int exit_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---------------------------------------------------------------- terminal relay (TTY_RELAY) */
+
+static void op_tty_relay(const struct op *o)
+{
+	(void)o;
+	int sv[2];
+	if (console_sock >= 0)
+		die(0, "bad plan: TTY_RELAY and CONSOLE_SOCKET are exclusive");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die(errno, "terminal relay: socketpair");
+	relay_sock = sv[0];
+	console_sock = sv[1];              /* the child's CONSOLE/PTY op sends the master here */
+}
+
+/* One SCM_RIGHTS fd from sock; -1 on EOF (the child died or failed before sending it). */
+static int recv_fd(int sock)
+{
+	char name[64];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof name };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof u.buf,
+	};
+	ssize_t r;
+	while ((r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (r <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(0, TCSADRAIN, &saved_tio);
+	tio_saved = 0;
+}
+
+/* The caller's window size (our stdin, when it is a terminal) onto the container's pty. */
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+	if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0 && (ws.ws_row || ws.ws_col))
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* write() all of buf to fd, waiting in poll when the fd is non-blocking. -1 on a real error. */
+static int write_wait(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pf = { .fd = fd, .events = POLLOUT };
+				poll(&pf, 1, -1);
+				continue;
+			}
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * run/exec with a terminal and no console socket: the shim parent is the terminal's other end.
+ * It receives the pty master from the child over relay_sock, puts the caller's terminal (our
+ * stdin) in raw mode, copies stdin -> master and master -> stdout, turns SIGWINCH into
+ * TIOCSWINSZ, forwards the other signals, and when the child exits drains the master, restores
+ * the terminal and exits with the child's status.
+ */
+static void __attribute__((noreturn)) relay(pid_t child, const sigset_t *set)
+{
+	static char out[16384], in[4096];
+	size_t in_len = 0, in_off = 0;
+	int master = -1, master_done = 0, in_open = 1, status = -1;
+	int sfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		kill(child, SIGKILL);
+		die(errno, "terminal relay: signalfd");
+	}
+	while (status < 0) {
+		struct pollfd p[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = -1 },
+			{ .fd = -1 },
+		};
+		if (master < 0 && !master_done) {
+			p[1].fd = relay_sock;
+			p[1].events = POLLIN;
+		} else if (master >= 0) {
+			p[1].fd = master;
+			p[1].events = POLLIN | (in_len ? POLLOUT : 0);
+			if (in_open && !in_len) {
+				p[2].fd = 0;
+				p[2].events = POLLIN;
+			}
+		}
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			kill(child, SIGKILL);
+			restore_tty();
+			die(errno, "terminal relay: poll");
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+				int st;
+				if (si.ssi_signo == SIGCHLD) {
+					if (waitpid(child, &st, WNOHANG) == child)
+						status = exit_status(st);
+				} else if (si.ssi_signo == SIGWINCH && master >= 0) {
+					copy_winsize(master);
+				} else {
+					kill(child, (int)si.ssi_signo);
+				}
+			}
+		}
+		if (master < 0 && !master_done && p[1].revents) {
+			master = recv_fd(relay_sock);
+			close(relay_sock);
+			relay_sock = -1;
+			if (master < 0) {
+				master_done = 1;          /* no terminal after all: just wait for the child */
+				continue;
+			}
+			fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+			copy_winsize(master);
+			struct termios raw;
+			if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+				raw = saved_tio;
+				cfmakeraw(&raw);
+				tio_saved = tcsetattr(0, TCSADRAIN, &raw) == 0;
+			}
+			continue;
+		}
+		if (master >= 0 && (p[1].revents & POLLOUT) && in_len) {
+			ssize_t w = write(master, in + in_off, in_len);
+			if (w > 0) {
+				in_off += (size_t)w;
+				in_len -= (size_t)w;
+			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				in_len = 0;
+				in_open = 0;
+			}
+		}
+		if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(master, out, sizeof out);
+			if (r > 0) {
+				if (write_wait(1, out, (size_t)r) < 0)
+					master_done = 1;  /* nobody reads our stdout any more */
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				master_done = 1;          /* EIO: every slave fd is closed */
+			}
+			if (master_done) {
+				close(master);
+				master = -1;
+			}
+		}
+		if (p[2].revents) {
+			ssize_t r = read(0, in, sizeof in);
+			if (r > 0) {
+				in_off = 0;
+				in_len = (size_t)r;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				in_open = 0;              /* EOF on our stdin: stop reading it */
+			}
+		}
+	}
+	/* What the process wrote just before exiting is still in the master. */
+	if (master >= 0) {
+		ssize_t r;
+		while ((r = read(master, out, sizeof out)) > 0)
+			if (write_wait(1, out, (size_t)r) < 0)
+				break;
+	}
+	restore_tty();
+	_exit(status);
+}
+
 /* run/exec: wait for the child, relaying signals; exit as it did (128+N when killed). */
 static void __attribute__((noreturn)) supervise(pid_t child, const sigset_t *set)
 {
+	if (relay_sock >= 0)
+		relay(child, set);
 	for (;;) {
 		int sig = sigwaitinfo(set, NULL);
 		if (sig < 0)
@@ -489,7 +695,7 @@ static void __attribute__((noreturn)) supervise(pid_t child, const sigset_t *set
 		while ((r = waitpid(child, &st, WNOHANG)) < 0 && errno == EINTR)
 			;
 		if (r == child)
-			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			_exit(exit_status(st));
 		if (r < 0)
 			_exit(1);                    /* ECHILD: cannot happen, but never spin */
 	}
@@ -522,6 +728,10 @@ static void op_clone(const struct op *o)
 	if (pid == 0) {
 		in_child = 1;
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (relay_sock >= 0) {
+			close(relay_sock);   /* the parent's end */
+			relay_sock = -1;
+		}
 		close(gate[1]);
 		char c;
 		if (read_full(gate[0], &c, 1) < 0)
@@ -778,10 +988,22 @@ static void op_remount_ro(const struct op *o)
 		die(errno, "remount %s read-only", path);
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* WRITE_FILE and OOM_SCORE write sysctls and /proc/self files, and nothing else: a symlink in
+ * the rootfs (/proc -> a volume) or a mount over /proc could send the write to a host file
+ * (CVE-2025-52881). The opened file must be on a procfs. */
 static void write_file(int fd, const char *label, const char *data, size_t n)
 {
+	struct statfs sf;
 	if (fd < 0)
 		die(errno, "write %s", label);
+	if (fstatfs(fd, &sf) < 0)
+		die(errno, "write %s", label);
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		die(0, "write %s: not a file of a procfs mount (refusing a redirected write: possible container breakout)", label);
 	if (write_all(fd, data, n) < 0)
 		die(errno, "write %s", label);
 	close(fd);
@@ -836,7 +1058,9 @@ static int send_fd(int sock, int fd)
 	return r < 0 ? -1 : 0;
 }
 
-static void op_console(const struct op *o)
+/* CONSOLE (the init: also bound onto /dev/console) and PTY (exec: the container's /dev/console
+ * belongs to its init and is left alone). */
+static void console_setup(const struct op *o, int bind_console)
 {
 	unsigned rows = (unsigned)num(o, 0, 10), cols = (unsigned)num(o, 1, 10);
 	int zero = 0, ptn;
@@ -879,8 +1103,33 @@ static void op_console(const struct op *o)
 			die(errno, "dup2 console");
 	if (s > 2)
 		close(s);
-	if (access("/dev/console", F_OK) == 0 && mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
-		die(errno, "mount %s to /dev/console", pts);
+	/* Never through a symlink: the pty would be bound onto the link's target, any path of the
+	 * container (a procfs file), before the masked and read-only paths are applied
+	 * (CVE-2025-52565). A racing process could still swap it between lstat and mount; an
+	 * fd-based mount (open_tree/move_mount) would close that too. */
+	struct stat cst;
+	if (bind_console && lstat("/dev/console", &cst) == 0) {
+		if (S_ISLNK(cst.st_mode))
+			die(0, "/dev/console is a symlink: refusing to mount the console over its target");
+		if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			die(errno, "mount %s to /dev/console", pts);
+	}
+}
+
+static void op_console(const struct op *o)
+{
+	console_setup(o, 1);
+}
+
+static void op_pty(const struct op *o)
+{
+	console_setup(o, 0);
+}
+
+static void op_dumpable(const struct op *o)
+{
+	if (prctl(PR_SET_DUMPABLE, (unsigned long)num(o, 0, 10), 0, 0, 0) < 0)
+		die(errno, "prctl dumpable");
 }
 
 static void op_rlimit(const struct op *o)
@@ -891,10 +1140,25 @@ static void op_rlimit(const struct op *o)
 		die(errno, "error setting rlimit type %d", res);
 }
 
+/* CVE-2024-21626: a cwd such as /proc/self/fd/<n> can lead through an fd the shim still holds
+ * (the host /proc, kept for WAIT_START) to a directory outside the container's root; the
+ * process would start there and reach the host through "..". getcwd(2) then does not begin
+ * with '/' (the kernel says "(unreachable)/..."). Same check and text as runc. */
+static void cwd_inside_root(void)
+{
+	char buf[PATH_MAX];
+	long r = syscall(SYS_getcwd, buf, sizeof buf);
+	if (r < 0 && errno != ENAMETOOLONG)
+		die(errno, "getcwd");
+	if (r >= 0 && buf[0] != '/')
+		die(0, "current working directory is outside of container mount namespace root -- possible container breakout detected");
+}
+
 static void chdir_or_die(const char *path)
 {
 	if (chdir(path) < 0)
 		die(errno, "chdir to cwd (\"%s\") set in config.json failed", path);
+	cwd_inside_root();
 }
 
 static int later_op(enum op_code code)
@@ -909,8 +1173,10 @@ static void op_chdir(const struct op *o)
 {
 	/* Like runc: try as the runtime user first; on EACCES try again as the container user
 	 * (a volume chowned to it), i.e. right after the SETUSER that follows. */
-	if (chdir(o->argv[0]) == 0)
+	if (chdir(o->argv[0]) == 0) {
+		cwd_inside_root();
 		return;
+	}
 	if (errno == EACCES && later_op(OP_SETUSER)) {
 		pending_cwd = o->argv[0];
 		return;
@@ -1132,6 +1398,157 @@ static void op_reserved(const struct op *o)
 	(void)o;
 }
 
+/* ---------------------------------------------------------------- config-field ops
+ * Process attributes that must be set from inside the init (they are inherited by execve),
+ * recursive mount attributes, the time namespace offsets and the in-container hooks. Every
+ * error names the config field, since that is what the user has to change. */
+
+static void op_personality(const struct op *o)
+{
+	unsigned long persona = (unsigned long)num(o, 0, 10);
+	if (syscall(SYS_personality, persona) < 0)
+		die(errno, "/linux/personality: personality 0x%lx", persona);
+}
+
+static void op_scheduler(const struct op *o)
+{
+	struct sched_attr a = {
+		.size = sizeof a,
+		.sched_policy = (uint32_t)num(o, 0, 10),
+		.sched_flags = num(o, 1, 10),
+		.sched_nice = (int32_t)num(o, 2, 10),
+		.sched_priority = (uint32_t)num(o, 3, 10),
+		.sched_runtime = num(o, 4, 10),
+		.sched_deadline = num(o, 5, 10),
+		.sched_period = num(o, 6, 10),
+	};
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		die(errno, "/process/scheduler: sched_setattr");
+}
+
+static void op_ioprio(const struct op *o)
+{
+	int prio = (int)num(o, 0, 10);
+	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio) < 0)
+		die(errno, "/process/ioPriority: ioprio_set");
+}
+
+/* MEMPOLICY mode(with MPOL_F_* flags) nodemask(raw unsigned longs, may be empty) */
+static void op_mempolicy(const struct op *o)
+{
+	int mode = (int)num(o, 0, 10);
+	size_t n = o->len[1];
+	if (n % sizeof(unsigned long))
+		die(EINVAL, "/linux/memoryPolicy: bad node mask length %zu", n);
+	/* maxnode counts bits; the kernel uses maxnode - 1 of them */
+	unsigned long maxnode = n ? n * 8 + 1 : 0;
+	if (syscall(SYS_set_mempolicy, mode, n ? (void *)o->argv[1] : NULL, maxnode) < 0)
+		die(errno, "/linux/memoryPolicy: set_mempolicy");
+}
+
+/* MOUNT_SETATTR target(in root) attr_set attr_clr propagation recursive(0|1) pointer */
+static void op_mount_setattr(const struct op *o)
+{
+	const char *target = o->argv[0], *ptr = o->argv[5];
+	struct mount_attr a = {
+		.attr_set = num(o, 1, 10),
+		.attr_clr = num(o, 2, 10),
+		.propagation = num(o, 3, 10),
+	};
+	unsigned flags = AT_EMPTY_PATH | (num(o, 4, 10) ? AT_RECURSIVE : 0);
+	int t = in_root_open(target);
+	if (t < 0)
+		die(errno, "%s: mount_setattr %s", ptr, target);
+	if (syscall(SYS_mount_setattr, t, "", flags, &a, sizeof a) < 0)
+		die(errno, "%s: mount_setattr %s", ptr, target);
+	close(t);
+}
+
+/* WRITE_PARENT path content: like WRITE_FILE, in the parent before CLONE (timens_offsets). */
+static void op_write_parent(const struct op *o)
+{
+	write_file(open(o->argv[0], O_WRONLY | O_CLOEXEC), o->argv[0], o->argv[1], o->len[1]);
+}
+
+/*
+ * HOOK label timeout state-prefix state-suffix path argc argv... env...
+ * fork + execve(path) with the state JSON (prefix, our pid as the container sees it, suffix) on
+ * its stdin; stdout/stderr are the init's. A non-zero exit, a signal or the timeout (seconds,
+ * 0 = none) fails the op: "error running <label>: exit status N".
+ */
+static void op_hook(const struct op *o)
+{
+	if (o->argc < 6)
+		die(0, "bad plan: HOOK takes at least 6 arguments, got %u", o->argc);
+	const char *label = o->argv[0], *path = o->argv[4];
+	uint64_t timeout = num(o, 1, 10), argc = num(o, 5, 10);
+	if (argc > (uint64_t)o->argc - 6)
+		die(0, "bad plan: HOOK argc %llu", (unsigned long long)argc);
+	size_t nenv = o->argc - 6 - argc;
+	char **argv = calloc(argc + 2, sizeof *argv), **envp = calloc(nenv + 1, sizeof *envp);
+	char pidtext[24];
+	int pidlen = snprintf(pidtext, sizeof pidtext, "%ld", (long)syscall(SYS_getpid));
+	if (!argv || !envp)
+		die(ENOMEM, "error running %s", label);
+	memcpy(argv, o->argv + 6, argc * sizeof *argv);
+	if (argc == 0)
+		argv[0] = (char *)path;
+	memcpy(envp, o->argv + 6 + argc, nenv * sizeof *envp);
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die(errno, "error running %s", label);
+	long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		die(errno, "error running %s: fork", label);
+	if (pid == 0) {
+		if (dup2(p[0], 0) < 0)
+			_exit(127);
+		execve(path, argv, envp);
+		char msg[512];
+		int m = snprintf(msg, sizeof msg, "oci-ts-shim: exec %s: %s\n", path, errtext(errno));
+		if (m > 0)
+			write_all(2, msg, (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1);
+		_exit(127);
+	}
+	close(p[0]);
+	/* A hook that does not read its stdin must not kill us with SIGPIPE. */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	sigaction(SIGPIPE, &ign, &old);
+	write_all(p[1], o->argv[2], o->len[2]);
+	write_all(p[1], pidtext, (size_t)pidlen);
+	write_all(p[1], o->argv[3], o->len[3]);
+	close(p[1]);
+	sigaction(SIGPIPE, &old, NULL);
+
+	int st = 0;
+	uint64_t waited_ms = 0;
+	for (;;) {
+		long r = waitpid((pid_t)pid, &st, timeout ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			die(errno, "error running %s: wait", label);
+		if (r == 0) {
+			if (waited_ms >= timeout * 1000) {
+				kill((pid_t)pid, SIGKILL);
+				while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR)
+					;
+				die(0, "error running %s: timeout after %llu seconds", label, (unsigned long long)timeout);
+			}
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			syscall(SYS_nanosleep, &ts, NULL);
+			waited_ms += 10;
+		}
+	}
+	free(argv);
+	free(envp);
+	if (WIFSIGNALED(st))
+		die(0, "error running %s: signal: %s", label, strsignal(WTERMSIG(st)));
+	if (WEXITSTATUS(st) != 0)
+		die(0, "error running %s: exit status %d", label, WEXITSTATUS(st));
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 enum phase { PARENT, CHILD };
@@ -1151,6 +1568,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_MODE] = { "MODE", op_mode, 1, PARENT },
 	[OP_HOSTPROC] = { "HOSTPROC", op_hostproc, 0, PARENT },
 	[OP_CLONE] = { "CLONE", op_clone, 1, PARENT },
+	[OP_TTY_RELAY] = { "TTY_RELAY", op_tty_relay, 0, PARENT },
 	[OP_SYNC] = { "SYNC", op_sync, 1, CHILD },
 	[OP_SETSID] = { "SETSID", op_setsid, 0, CHILD },
 	[OP_UNSHARE_CHILD] = { "UNSHARE_CHILD", op_unshare_child, 1, CHILD },
@@ -1184,6 +1602,15 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_EXEC] = { "EXEC", op_exec, -1, CHILD },
 	[OP_OOM_SCORE] = { "OOM_SCORE", op_oom_score, 1, CHILD },
 	[OP_SETGROUPS_DENY] = { "SETGROUPS_DENY", op_reserved, 0, CHILD },
+	[OP_PTY] = { "PTY", op_pty, 2, CHILD },
+	[OP_DUMPABLE] = { "DUMPABLE", op_dumpable, 1, CHILD },
+	[OP_PERSONALITY] = { "PERSONALITY", op_personality, 1, CHILD },
+	[OP_SCHEDULER] = { "SCHEDULER", op_scheduler, 7, CHILD },
+	[OP_IOPRIO] = { "IOPRIO", op_ioprio, 1, CHILD },
+	[OP_MEMPOLICY] = { "MEMPOLICY", op_mempolicy, 2, CHILD },
+	[OP_MOUNT_SETATTR] = { "MOUNT_SETATTR", op_mount_setattr, 6, CHILD },
+	[OP_WRITE_PARENT] = { "WRITE_PARENT", op_write_parent, 2, PARENT },
+	[OP_HOOK] = { "HOOK", op_hook, -1, CHILD },
 };
 
 static uint32_t le32(const unsigned char *p)

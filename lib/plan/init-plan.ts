@@ -7,10 +7,17 @@ import * as path from 'node:path';
 import { configError } from '../errors';
 import { CLONE, MS, type PlanOp } from '../shim/ops';
 import type { Mount, Namespace, NamespaceType, Spec } from '../spec/types';
-import { capMask, maskToNames } from './capabilities';
-import { warn } from '../log';
+import { planIdentity } from './identity';
 import { BIND_REMOUNT_MASK, parseMountOptions } from './mount-options';
-import { RLIMITS, rlimitValue } from './rlimits';
+import {
+  planContainerHooks, planMemoryPolicy, planPersonality, planProcessAttrs, refuseUnsupported, seccompLoadsEarly, seccompOp,
+  timeOffsetsText, type SeccompCompiler,
+} from './extras';
+import { compileSeccompCached } from '../seccomp/cache';
+import { normalizeSysctlName } from '../spec/semantic';
+import { OCI_VERSION } from '../container/store';
+
+export { DEFAULT_PATH, envValue } from './identity';
 
 /** A cgroup v1 (or hybrid) hierarchy as the container should see it under /sys/fs/cgroup. */
 export interface CgroupView {
@@ -38,9 +45,11 @@ export interface InitPlanInput {
   preserveFds: number;
   mode: 'create' | 'run';
   host: HostView;
+  /** The container id (hook state); by default the directory of `fifo` (<root>/<id>/exec.fifo). */
+  id?: string;
+  /** linux.seccomp -> BPF; libseccomp by default (tests pass a fake). */
+  compileSeccomp?: SeccompCompiler;
 }
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
@@ -53,7 +62,7 @@ export const NS_FLAGS: Readonly<Record<NamespaceType, number>> = {
 };
 
 /** setns order for joined namespaces: user first (it grants the rights for the rest), mount last. */
-const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+export const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export interface DefaultDevice { path: string; major: number; minor: number }
 
@@ -77,12 +86,6 @@ export function namespaceSets(spec: Spec): { fresh: Set<NamespaceType>; joined: 
   return { fresh, joined };
 }
 
-export function envValue(env: readonly string[], name: string): string | undefined {
-  const prefix = `${name}=`;
-  for (let i = env.length - 1; i >= 0; i--) if (env[i]!.startsWith(prefix)) return env[i]!.slice(prefix.length);
-  return undefined;
-}
-
 export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const { spec } = input;
   const proc = spec.process;
@@ -91,6 +94,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const add = (op: PlanOp['op'], ...args: PlanOp['args']): void => {
     ops.push({ op, args });
   };
+  refuseUnsupported(spec);
   const { fresh, joined } = namespaceSets(spec);
   if (!fresh.has('mount')) {
     throw configError('config.json', '/linux/namespaces', 'a new mount namespace is required (oci-ts never changes the host\'s mounts)');
@@ -104,6 +108,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   for (const ns of sortedJoins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path!);
   // CLONE_NEWTIME shares its bit with CSIGNAL, so clone() cannot take it: unshare in the parent.
   if (fresh.has('time')) add('UNSHARE', CLONE.NEWTIME);
+  // Offsets can only be written while no process is in the new time namespace yet.
+  const offsets = timeOffsetsText(spec);
+  if (offsets !== undefined) add('WRITE_PARENT', '/proc/self/timens_offsets', offsets);
   add('MODE', input.mode);
   let cloneFlags = 0;
   for (const t of fresh) if (t !== 'cgroup' && t !== 'time') cloneFlags |= NS_FLAGS[t];
@@ -112,6 +119,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // ---- child phase: the container's init ----
   // Node writes uid/gid maps and joins the cgroups while the init waits here.
   add('SYNC', 'ns');
+  // Nothing in the container may open /proc/<init>/fd (the host /proc it holds for WAIT_START) or ptrace it before execve: an `exec` into a created container could otherwise reach the host (CVE-2016-9962). After SYNC ns: the id maps are written by then.
+  add('DUMPABLE', 0);
   // In a user namespace the init is still the unmapped host root until it switches to the
   // namespace's root; mounts such as devpts fail (EOVERFLOW) before that.
   if (fresh.has('user') || joined.some((ns) => ns.type === 'user')) add('SETUSER', 0, 0, '');
@@ -130,18 +139,19 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   planDevices(spec, !!proc.terminal, add);
 
   const hooks = spec.hooks;
-  for (const point of ['createContainer', 'startContainer'] as const) {
-    if ((hooks?.[point]?.length ?? 0) > 0) {
-      throw configError('config.json', `/hooks/${point}`, 'hooks that run inside the container are not supported by this build of oci-ts');
-    }
-  }
   if ((hooks?.createRuntime?.length ?? 0) > 0 || (hooks?.prestart?.length ?? 0) > 0) add('SYNC', 'hooks');
+  // In the container's namespaces, before pivot_root: the hook path resolves in the runtime's view.
+  const hookState = {
+    ociVersion: OCI_VERSION, id: input.id ?? path.basename(path.dirname(input.fifo)), bundle: input.bundle, annotations: spec.annotations,
+  };
+  planContainerHooks('createContainer', hooks?.createContainer, hookState, add);
 
   add(input.noPivot ? 'CHROOT' : 'PIVOT_ROOT');
   if (proc.terminal) add('CONSOLE', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0);
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    add('WRITE_FILE', `/proc/sys/${key.replace(/\./g, '/')}`, value);
+    // dotted name -> path; a '/' inside a component (eth0/1 for "eth0.1") becomes a '.'
+    add('WRITE_FILE', `/proc/sys/${normalizeSysctlName(key).replace(/[./]/g, (c) => (c === '.' ? '/' : '.'))}`, value);
   }
   for (const p of spec.linux?.maskedPaths ?? []) add('MASK', p);
   for (const p of spec.linux?.readonlyPaths ?? []) add('READONLY', p);
@@ -151,51 +161,27 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   if (spec.hostname !== undefined && spec.hostname !== '') add('HOSTNAME', spec.hostname);
   if (spec.domainname !== undefined && spec.domainname !== '') add('DOMAINNAME', spec.domainname);
   if (proc.oomScoreAdj !== undefined) add('OOM_SCORE', proc.oomScoreAdj);
-  (proc.rlimits ?? []).forEach((r, i) => {
-    const type = RLIMITS[r.type];
-    if (type === undefined) throw configError('config.json', `/process/rlimits/${i}/type`, `unknown rlimit type "${r.type}"`);
-    add('RLIMIT', type, rlimitValue(r.soft), rlimitValue(r.hard));
+  planPersonality(spec, add);
+  planProcessAttrs(proc, add);
+  planMemoryPolicy(spec, add);
+  const seccomp = seccompOp(spec, input.compileSeccomp ?? ((s) => compileSeccompCached(s, path.dirname(path.dirname(input.fifo)))));
+  const seccompEarly = seccomp !== undefined && seccompLoadsEarly(proc);
+  // RLIMIT ... LOOKUP: shared with exec (identity.ts). Without no_new_privs, seccomp(2) needs
+  // CAP_SYS_ADMIN, so then the filter goes in right before SETUSER gives it up.
+  const { args, env } = planIdentity(proc, { file: 'config.json', base: '/process' }, (op, ...a) => {
+    if (op === 'SETUSER' && seccompEarly) ops.push(seccomp);
+    add(op, ...a);
   });
-
-  const env = withHome(proc.env ?? []);
-  const args = proc.args ?? [];
-  add('CHDIR', proc.cwd);
-  add('UMASK', (proc.user.umask ?? 0o022).toString(8));
-
-  const caps = proc.capabilities ?? {};
-  add('BOUNDING', capMask(caps.bounding, 'bounding'));
-  add('SETUSER', proc.user.uid, proc.user.gid, (proc.user.additionalGids ?? []).join(','));
-  const permitted = capMask(caps.permitted, 'permitted');
-  const inheritable = capMask(caps.inheritable, 'inheritable');
-  add('CAPS', capMask(caps.effective, 'effective'), permitted, inheritable);
-  add('AMBIENT', ambientMask(capMask(caps.ambient, 'ambient'), permitted, inheritable));
-  if (proc.noNewPrivileges) add('NO_NEW_PRIVS');
-  // As runc: the program is looked up as the container's user, after its identity is final.
-  add('LOOKUP', args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH);
 
   add('READY');
   add('WAIT_START');
+  // After `start`, in the container (the path resolves there), as the container's user.
+  planContainerHooks('startContainer', hooks?.startContainer, hookState, add);
   add('CLOSE_FDS', 3 + input.preserveFds);
+  // Otherwise last, so that none of the init's own setup runs under the container's filter.
+  if (seccomp !== undefined && !seccompEarly) ops.push(seccomp);
   add('EXEC', args.length, ...args, ...env);
   return ops;
-}
-
-/**
- * The kernel refuses to raise an ambient capability that is not both permitted and inheritable
- * (PR_CAP_AMBIENT_RAISE: EPERM). runc ignores those; we drop them with a warning, so that runc's
- * own default spec (ambient without inheritable) still runs.
- */
-function ambientMask(ambient: bigint, permitted: bigint, inheritable: bigint): bigint {
-  const usable = ambient & permitted & inheritable;
-  if (usable !== ambient) {
-    warn(`ignoring ambient capabilities that are not also permitted and inheritable: ${maskToNames(ambient & ~usable).join(', ')}`);
-  }
-  return usable;
-}
-
-/** runc sets HOME when the config does not; "/" is its fallback when /etc/passwd has no entry. */
-function withHome(env: readonly string[]): string[] {
-  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
 }
 
 export function propagationFlags(p: string | undefined): number {
@@ -220,20 +206,23 @@ function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<Namespa
   const type = m.type ?? (o.bind ? 'bind' : '');
   const ro = (o.flags & MS.RDONLY) !== 0;
 
+  let mounted = true;
   if (type === 'cgroup' || type === 'cgroup2') {
+    // (nothing is mounted on a v2-only host that has no container cgroup to show)
+    mounted = input.host.cgroupViews.length > 0 || input.host.cgroup2Source !== undefined;
     planCgroupMount(dest, o.flags, ro, input.host, add, remountLater);
-    return;
-  }
-  if (o.bind || type === 'bind' || (type === 'sysfs' && !fresh.has('network'))) {
+  } else if (o.bind || type === 'bind' || (type === 'sysfs' && !fresh.has('network'))) {
     // A sysfs mount needs a network namespace of our own; without one, runc binds the host's /sys.
     const source = type === 'sysfs' && !o.bind ? '/sys' : resolveSource(m.source, input.bundle, `${pointer}/source`);
     const flags = (o.flags & ~BIND_REMOUNT_MASK) | MS.BIND | (o.recursive || type === 'sysfs' ? MS.REC : 0);
     const remount = o.flags & BIND_REMOUNT_MASK;
     add('MOUNT', source, dest, '', flags, '', remount, o.propagation, input.host.isDirectory(source) ? 'd' : 'f');
-    return;
+  } else {
+    if (type === '') throw configError('config.json', `${pointer}/type`, 'is required unless options contain bind or rbind');
+    add('MOUNT', m.source ?? type, dest, type, o.flags, o.data.join(','), 0, o.propagation, 'd');
   }
-  if (type === '') throw configError('config.json', `${pointer}/type`, 'is required unless options contain bind or rbind');
-  add('MOUNT', m.source ?? type, dest, type, o.flags, o.data.join(','), 0, o.propagation, 'd');
+  // rro, rnosuid, ...: mount_setattr(AT_RECURSIVE) on the new mount and everything under it.
+  if (mounted && (o.recAttrSet !== 0 || o.recAttrClr !== 0)) add('MOUNT_SETATTR', dest, o.recAttrSet, o.recAttrClr, 0, 1, `${pointer}/options`);
 }
 
 function resolveSource(source: string | undefined, bundle: string, pointer: string): string {

@@ -11,7 +11,31 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;     // rbind
+  /** Recursive attributes (rro, rnosuid, ...): mount_setattr(AT_RECURSIVE) after the mount. */
+  recAttrSet: number;
+  recAttrClr: number;
 }
+
+/** MOUNT_ATTR_* of <linux/mount.h>. The atime modes are a 3-bit field (MOUNT_ATTR__ATIME). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, IDMAP: 0x100000, NOSYMFOLLOW: 0x200000,
+} as const;
+
+/** r* option -> [attributes to set, attributes to clear] for the whole mount tree. */
+const RECURSIVE: Readonly<Record<string, readonly [number, number]>> = {
+  rro: [MOUNT_ATTR.RDONLY, 0], rrw: [0, MOUNT_ATTR.RDONLY],
+  rnosuid: [MOUNT_ATTR.NOSUID, 0], rsuid: [0, MOUNT_ATTR.NOSUID],
+  rnodev: [MOUNT_ATTR.NODEV, 0], rdev: [0, MOUNT_ATTR.NODEV],
+  rnoexec: [MOUNT_ATTR.NOEXEC, 0], rexec: [0, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, 0], rdiratime: [0, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0], rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
+  // Setting an atime mode replaces the whole field. "Not relatime" is strictatime; "not noatime"
+  // and "not strictatime" are the kernel's default, relatime.
+  rrelatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK], rnorelatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK],
+  rnoatime: [MOUNT_ATTR.NOATIME, MOUNT_ATTR.ATIME_MASK], ratime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+  rstrictatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK], rnostrictatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+};
 
 const SET: Readonly<Record<string, number>> = {
   ro: MS.RDONLY, nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, sync: MS.SYNCHRONOUS,
@@ -34,14 +58,10 @@ const PROPAGATION: Readonly<Record<string, number>> = {
 };
 
 /** Options that runc supports but oci-ts does not apply yet: refused, never silently ignored. */
-const NOT_YET = new Set([
-  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
-  'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'tmpcopyup', 'idmap', 'ridmap',
-]);
+const NOT_YET = new Set(['tmpcopyup', 'idmap', 'ridmap']);
 
 export function parseMountOptions(options: readonly string[] | undefined, pointer: string): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false };
+  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, recAttrSet: 0, recAttrClr: 0 };
   (options ?? []).forEach((opt, i) => {
     if (opt === 'bind' || opt === 'rbind') {
       out.bind = true;
@@ -56,6 +76,11 @@ export function parseMountOptions(options: readonly string[] | undefined, pointe
       out.flags &= ~CLEAR[opt]!;
     } else if (opt in PROPAGATION) {
       out.propagation = PROPAGATION[opt]!;
+    } else if (opt in RECURSIVE) {
+      const [set, clr] = RECURSIVE[opt]!;
+      // A later option wins over an earlier one for the same attribute (as with plain flags).
+      out.recAttrSet = (out.recAttrSet & ~clr & ~set) | set;
+      out.recAttrClr = (out.recAttrClr & ~set) | clr;
     } else if (NOT_YET.has(opt)) {
       throw configError('config.json', `${pointer}/options/${i}`, `mount option "${opt}" is not supported by this build of oci-ts`);
     } else {
@@ -71,5 +96,5 @@ export const BIND_REMOUNT_MASK =
 
 /** Every option this build applies (reported by `oci-ts features`). */
 export function supportedMountOptions(): string[] {
-  return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION)].sort();
+  return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)].sort();
 }

@@ -3,6 +3,7 @@
  * records of u16 op, u16 argc and length-prefixed byte strings. Numbers travel as decimal text
  * so that the C side needs only strtoull.
  */
+import { OciError } from '../errors';
 import { Op, type PlanOp } from './ops';
 
 export const PLAN_MAGIC = 0x5043494f;
@@ -13,9 +14,15 @@ function argBytes(a: string | number | bigint | Uint8Array): Buffer {
   return Buffer.from(a, 'utf8');
 }
 
+/** c-shim/protocol.h PLAN_MAX: the shim refuses longer plans. */
+export const PLAN_MAX_BYTES = 64 * 1024 * 1024;
+const MAX_ARGS = 0xffff;
+
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
   const parts: Buffer[] = [];
   for (const { op, args } of ops) {
+    // u16 argc: a config with ~65000 args + env entries must fail here with a clear error.
+    if (args.length > MAX_ARGS) throw new OciError('config', `cannot pass ${args.length} arguments to the shim's ${op} op: at most ${MAX_ARGS} (process.args and process.env too long?)`);
     const head = Buffer.alloc(4);
     head.writeUInt16LE(Op[op], 0);
     head.writeUInt16LE(args.length, 2);
@@ -28,6 +35,7 @@ export function encodePlan(ops: readonly PlanOp[]): Buffer {
     }
   }
   const body = Buffer.concat(parts);
+  if (body.length > PLAN_MAX_BYTES) throw new OciError('config', `the container's setup plan is ${body.length} bytes, more than the shim accepts (${PLAN_MAX_BYTES}): the config is too large`);
   const header = Buffer.alloc(8);
   header.writeUInt32LE(PLAN_MAGIC, 0);
   header.writeUInt32LE(body.length, 4);

@@ -27,6 +27,7 @@ export class ShimSession {
   private readonly exited: Promise<number>;
 
   constructor(ops: readonly PlanOp[], preserveFds: number) {
+    const plan = encodePlan(ops); // before the spawn: a plan that cannot be encoded starts nothing
     const exe = materializeExecutable(readAsset('shim'));
     const ctlIndex = 3 + preserveFds;
     const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
@@ -51,7 +52,7 @@ export class ShimSession {
     ctl.on('end', () => this.onEnd());
     ctl.on('close', () => this.onEnd());
     ctl.on('error', () => this.onEnd());
-    ctl.write(encodePlan(ops));
+    ctl.write(plan);
   }
 
   private onData(chunk: string): void {

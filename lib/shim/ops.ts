@@ -7,6 +7,7 @@ export const Op = {
   MODE: 5,
   HOSTPROC: 6,
   CLONE: 7,
+  TTY_RELAY: 8,
   SYNC: 20,
   SETSID: 21,
   UNSHARE_CHILD: 22,
@@ -39,6 +40,16 @@ export const Op = {
   CLOSE_FDS: 49,
   EXEC: 50,
   OOM_SCORE: 51,
+  PTY: 53,
+  DUMPABLE: 54,
+  // config fields (docs/shim-protocol.md, "Config-field ops")
+  PERSONALITY: 70,
+  SCHEDULER: 71,
+  IOPRIO: 72,
+  MEMPOLICY: 73,
+  MOUNT_SETATTR: 74,
+  WRITE_PARENT: 75,
+  HOOK: 76,
 } as const;
 
 export type OpName = keyof typeof Op;

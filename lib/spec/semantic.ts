@@ -76,6 +76,18 @@ function isIpcSysctl(name: string): boolean {
   return /^kernel\.(shm[a-z_]*|msg[a-z_]*|sem|sem_next_id)$/.test(name) || name.startsWith('fs.mqueue.');
 }
 
+/**
+ * The namespace a sysctl belongs to (dotted name), or undefined when it is global. user.* are the
+ * per-user-namespace limits (user_namespaces(7)); runc accepts them with a user namespace too.
+ */
+export function sysctlNamespace(name: string): NamespaceType | undefined {
+  if (isIpcSysctl(name)) return 'ipc';
+  if (name.startsWith('net.')) return 'network';
+  if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
+  if (name.startsWith('user.')) return 'user';
+  return undefined;
+}
+
 function isValidInterfaceName(name: string): boolean {
   // IFNAMSIZ is 16 including the NUL; dev_valid_name() also refuses '.', '..', '/', ':' and spaces.
   return name.length > 0 && Buffer.byteLength(name) <= 15 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
@@ -252,15 +264,9 @@ export function configIssues(spec: Spec): Issue[] {
     for (const key of Object.keys(linux.sysctl)) {
       const name = normalizeSysctlName(key);
       const at = pointer('linux', 'sysctl', key);
-      if (isIpcSysctl(name)) {
-        if (!has('ipc')) add(at, `sysctl ${name} requires an ipc namespace`);
-      } else if (name.startsWith('net.')) {
-        if (!has('network')) add(at, `sysctl ${name} requires a network namespace`);
-      } else if (name === 'kernel.hostname' || name === 'kernel.domainname') {
-        if (!has('uts')) add(at, `sysctl ${name} requires a uts namespace`);
-      } else {
-        add(at, `sysctl ${name} is not in a separate kernel namespace`);
-      }
+      const ns = sysctlNamespace(name);
+      if (ns === undefined) add(at, `sysctl ${name} is not in a separate kernel namespace`);
+      else if (!has(ns)) add(at, `sysctl ${name} requires ${ns === 'ipc' ? 'an' : 'a'} ${ns} namespace`);
     }
   }
 

@@ -118,7 +118,36 @@ export function dropNulls(value: unknown): void {
   }
 }
 
+/** Deeper than any real document; the recursive walks below (and ajv's) stay far from V8's stack limit. */
+export const MAX_JSON_DEPTH = 200;
+
+/**
+ * What the schemas cannot say, checked iteratively before anything recursive runs: no nesting
+ * deeper than MAX_JSON_DEPTH (a recursive walk of a 100000-level array is a stack overflow), and
+ * no NUL byte in any string or key (the C side would silently cut the string there: a path, an
+ * argument or an environment entry would not be the one the config names). The first problem
+ * is reported with its pointer.
+ */
+export function checkStructure(raw: unknown, file: string): void {
+  if (typeof raw === 'string' && raw.includes('\0')) throw configError(file, '', 'must not contain NUL bytes');
+  const stack: Array<{ v: object; depth: number; pointer: string }> = [];
+  if (raw !== null && typeof raw === 'object') stack.push({ v: raw, depth: 0, pointer: '' });
+  while (stack.length > 0) {
+    const { v, depth, pointer } = stack.pop()!;
+    if (depth >= MAX_JSON_DEPTH) throw configError(file, pointer, `is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    for (const [k, child] of Object.entries(v)) {
+      if (k.includes('\0')) throw configError(file, `${pointer}/${escapePointerSegment(k)}`, 'the key must not contain NUL bytes');
+      if (typeof child === 'string') {
+        if (child.includes('\0')) throw configError(file, `${pointer}/${escapePointerSegment(k)}`, 'must not contain NUL bytes');
+      } else if (child !== null && typeof child === 'object') {
+        stack.push({ v: child as object, depth: depth + 1, pointer: `${pointer}/${escapePointerSegment(k)}` });
+      }
+    }
+  }
+}
+
 function runSchema(validate: ValidateFunction, raw: unknown, file: string): void {
+  checkStructure(raw, file);
   dropNulls(raw);
   if (validate(raw)) return;
   const first = validate.errors?.[0];

@@ -90,7 +90,7 @@ test('no new mount namespace is refused with the field named', () => {
 });
 
 test('unsupported mount options are refused, not ignored', () => {
-  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['rro'] }); })), /config\.json \/mounts\/3\/options\/0: mount option "rro" is not supported/);
+  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] }); })), /config\.json \/mounts\/3\/options\/0: mount option "tmpcopyup" is not supported/);
 });
 
 test('preserved fds move the close-range start; --no-pivot uses chroot', () => {

@@ -1,0 +1,77 @@
+/**
+ * The identity of the process a plan starts, shared by the container's init (init-plan.ts) and
+ * by `exec` (exec-plan.ts): rlimits, cwd, umask, capabilities, user, no_new_privs and the
+ * program lookup, in the order runc's finalizeNamespace applies them. Pure, like the planners.
+ */
+import { configError } from '../errors';
+import { warn } from '../log';
+import type { PlanOp } from '../shim/ops';
+import type { Process } from '../spec/types';
+import { capMask, maskToNames } from './capabilities';
+import { RLIMITS, rlimitValue } from './rlimits';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Appends one op to the plan being built. */
+export type AddOp = (op: PlanOp['op'], ...args: PlanOp['args']) => void;
+
+/** Where a process object came from, for error messages: `config.json` + `/process`, or `process.json` + ``. */
+export interface ProcessSource {
+  file: string;
+  base: string;
+}
+
+/** The value of the last NAME=... entry, as the C library's getenv sees a deduplicated env. */
+export function envValue(env: readonly string[], name: string): string | undefined {
+  const prefix = `${name}=`;
+  for (let i = env.length - 1; i >= 0; i--) if (env[i]!.startsWith(prefix)) return env[i]!.slice(prefix.length);
+  return undefined;
+}
+
+/** runc sets HOME when the config does not; "/" is its fallback when /etc/passwd has no entry. */
+export function withHome(env: readonly string[]): string[] {
+  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
+}
+
+/**
+ * The kernel refuses to raise an ambient capability that is not both permitted and inheritable
+ * (PR_CAP_AMBIENT_RAISE: EPERM). runc ignores those; we drop them with a warning, so that runc's
+ * own default spec (ambient without inheritable) still runs.
+ */
+export function ambientMask(ambient: bigint, permitted: bigint, inheritable: bigint): bigint {
+  const usable = ambient & permitted & inheritable;
+  if (usable !== ambient) {
+    warn(`ignoring ambient capabilities that are not also permitted and inheritable: ${maskToNames(ambient & ~usable).join(', ')}`);
+  }
+  return usable;
+}
+
+/**
+ * RLIMIT..., CHDIR, UMASK, BOUNDING, SETUSER, CAPS, AMBIENT, [NO_NEW_PRIVS], LOOKUP. Returns the
+ * argv and the final environment (HOME added) for the EXEC op that ends the plan.
+ */
+export function planIdentity(proc: Process, from: ProcessSource, add: AddOp): { args: string[]; env: string[] } {
+  (proc.rlimits ?? []).forEach((r, i) => {
+    const type = RLIMITS[r.type];
+    if (type === undefined) throw configError(from.file, `${from.base}/rlimits/${i}/type`, `unknown rlimit type "${r.type}"`);
+    add('RLIMIT', type, rlimitValue(r.soft), rlimitValue(r.hard));
+  });
+
+  const env = withHome(proc.env ?? []);
+  const args = proc.args ?? [];
+  if (args.length === 0) throw configError(from.file, `${from.base}/args`, 'must be a non-empty array');
+  add('CHDIR', proc.cwd);
+  add('UMASK', (proc.user.umask ?? 0o022).toString(8));
+
+  const caps = proc.capabilities ?? {};
+  add('BOUNDING', capMask(caps.bounding, 'bounding'));
+  add('SETUSER', proc.user.uid, proc.user.gid, (proc.user.additionalGids ?? []).join(','));
+  const permitted = capMask(caps.permitted, 'permitted');
+  const inheritable = capMask(caps.inheritable, 'inheritable');
+  add('CAPS', capMask(caps.effective, 'effective'), permitted, inheritable);
+  add('AMBIENT', ambientMask(capMask(caps.ambient, 'ambient'), permitted, inheritable));
+  if (proc.noNewPrivileges) add('NO_NEW_PRIVS');
+  // As runc: the program is looked up as the container's user, after its identity is final.
+  add('LOOKUP', args[0]!, envValue(env, 'PATH') ?? DEFAULT_PATH);
+  return { args, env };
+}
