@@ -36,11 +36,11 @@ SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
 # what every bundle and executable depends on besides its own sources
 BUILD_DEPS   := $(BUILD_JS) lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
-.PHONY: all build deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
+.PHONY: all build lib deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
 
 all: build
 
-build: dist/oci-ts dist/oci-ts.cjs dist/hello
+build: dist/oci-ts dist/oci-ts.cjs dist/hello lib
 
 help:
 	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -87,7 +87,13 @@ $(BASE_NODE): $(NODE)
 # ---------------------------------------------------------------------------------------------
 # bundles (esbuild, CJS, node20) and single executables (Node SEA, useCodeCache, no snapshot)
 
--include build/oci-ts.cjs.d build/hello.cjs.d
+-include build/oci-ts.cjs.d build/hello.cjs.d build/lib.cjs.d
+
+# The library (package.json "main"/"types"): dist/lib.cjs bundled from lib/index.ts, .d.ts in dist/types.
+lib: dist/lib.cjs
+
+dist/lib.cjs: lib/index.ts scripts/build-lib.mjs $(VALIDATORS) $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
+	$(NODE) scripts/build-lib.mjs --out $@ --types dist/types --depfile build/lib.cjs.d
 
 dist/oci-ts.cjs: bin/oci-ts.ts $(VALIDATORS) $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
 	$(NODE) $(BUILD_JS) bundle bin/oci-ts.ts $@ --depfile build/oci-ts.cjs.d
