@@ -36,7 +36,7 @@ SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
 # what every bundle and executable depends on besides its own sources
 BUILD_DEPS   := $(BUILD_JS) lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
-.PHONY: all build lib deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
+.PHONY: all build lib fuzz deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
 
 all: build
 
@@ -133,3 +133,8 @@ clean:
 	rm -rf build dist
 
 FORCE:
+
+# A long property-based fuzz run (the normal test run does a bounded one). OCI_TS_FUZZ_SEED=<n> replays.
+fuzz: build
+	unset NODE_EXTRA_CA_CERTS NODE_OPTIONS; OCI_TS_FUZZ_RUNS=$${OCI_TS_FUZZ_RUNS:-20000} \
+	  node --import tsx --test --test-reporter=spec tests/unit/fuzz-*.test.ts

@@ -10,13 +10,16 @@ import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { OciError, toOciError } from '../errors';
 import { runHooks } from '../hooks';
 import { debug, trace } from '../log';
+import { faultPoint } from '../fault';
 import { buildInitPlan, namespaceSets } from '../plan/init-plan';
 import { ShimSession } from '../shim/launch';
 import type { Spec } from '../spec/types';
 import { validateContainerId } from '../spec/ids';
 import { loadBundle } from './bundle';
 import { hostView } from './host-view';
+import { lockContainer } from './lock';
 import { readStat } from './proc';
+import { cgroupIntent } from './recovery';
 import {
   OCI_VERSION, fifoPath, makeContainerDir, removeContainerDir, saveRecord, toState, writeFileAtomic,
   type ContainerRecord,
@@ -53,11 +56,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (!proc.terminal && o.consoleSocket !== undefined) {
     throw new OciError('config', 'cannot use console socket if oci-ts will not detach or allocate tty');
   }
-  if (proc.terminal && o.consoleSocket === undefined) {
-    throw new OciError('config', 'process.terminal without --console-socket is not supported yet by oci-ts run; use --console-socket or set terminal to false', { pointer: '/process/terminal' });
-  }
 
   makeContainerDir(o.root, o.id);
+  const lock = lockContainer(path.join(o.root, o.id), o.id); // create is serialized with delete/start like every other call
+  faultPoint('after-dir');
   let cgroup: CgroupManager | undefined;
   let session: ShimSession | undefined;
   const record: ContainerRecord = {
@@ -75,13 +77,17 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   };
   if (spec.annotations !== undefined) record.annotations = spec.annotations;
   if (spec.hooks !== undefined) record.hooks = spec.hooks;
+  record.config = spec;
   try {
     cgroup = newCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id, systemd: o.systemdCgroup });
+    saveRecord(o.root, { ...record, cgroup: cgroupIntent(cgroup.toJSON()) }); // before the mkdirs: a crash in create() leaks nothing
     cgroup.create();
+    faultPoint('after-cgroup');
     // Saved as soon as the cgroup exists (with the list of dirs we made), so that delete --force
     // can clean up after a crash; only directories in that list are ever removed.
     record.cgroup = cgroup.toJSON();
     saveRecord(o.root, record);
+    faultPoint('after-record');
     // linux.devices must be usable too: their allow rules follow the config's own rules.
     const resources = spec.linux?.resources;
     const extraRules = deviceRulesForSpecDevices(spec.linux?.devices);
@@ -98,13 +104,17 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     });
     trace('plan');
     session = new ShimSession(plan, extraFds);
+    faultPoint('after-spawn');
     await driveInit(session, spec, record, cgroup, o, bundle);
     trace('shim');
 
     delete record.creating;
     saveRecord(o.root, record);
+    faultPoint('after-state');
     if (o.pidFile !== undefined) writeFileAtomic(path.resolve(o.pidFile), String(record.pid), 0o644);
+    faultPoint('after-pidfile');
     trace('state');
+    lock.release();
     return { record, spec, session, cgroup };
   } catch (err) {
     session?.abort();
@@ -113,6 +123,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     try { cgroup?.destroy(); } catch (e) { debug(`cleanup: ${String(e)}`); }
     removeContainerDir(o.root, o.id);
+    lock.release();
     throw toOciError(err);
   }
 }
@@ -125,6 +136,7 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
       case 'PID': {
         record.pid = m.pid;
         record.initStartTime = readStat(m.pid)?.startTime ?? '';
+        faultPoint('after-pid');
         break;
       }
       case 'SYNC': {
@@ -139,6 +151,7 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
           writeIdMaps(spec, record.pid);
           cgroup.addProcess(record.pid);
           saveRecord(o.root, record);
+          faultPoint('after-sync-ns');
         } else if (m.tag === 'hooks') {
           const state = toState(record, 'creating');
           await runHooks('createRuntime', spec.hooks?.createRuntime, state, bundle);
@@ -148,6 +161,7 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
         break;
       }
       case 'READY':
+        faultPoint('before-ready');
         session.close();
         return;
       case 'ERROR':

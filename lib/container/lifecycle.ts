@@ -6,14 +6,19 @@ import * as fs from 'node:fs';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { OciError } from '../errors';
 import { runHooks } from '../hooks';
-import { debug, warn } from '../log';
+import { debug, trace, warn } from '../log';
+import { faultPoint } from '../fault';
 import type { State } from '../spec/types';
 import { lockContainer } from './lock';
+import { initReleased } from './recovery';
 import { isAlive, sleepMs, waitGone } from './proc';
 import {
   containerDir, deriveStatus, fifoPath, listIds, loadRecord, removeContainerDir, requireRecord, toState,
   type ContainerRecord, type Status,
 } from './store';
+
+// OCI_TS_TRACE: the time spent loading this module and everything it imports (the verb's code).
+trace('modules');
 
 function cgroupOf(rec: ContainerRecord): CgroupManager | undefined {
   return rec.cgroup === undefined ? undefined : loadCgroupManager(rec.cgroup as Parameters<typeof loadCgroupManager>[0]);
@@ -31,7 +36,10 @@ export function statusOf(root: string, rec: ContainerRecord): Status {
 
 export function containerState(root: string, id: string): State {
   const rec = requireRecord(root, id);
-  return toState(rec, statusOf(root, rec));
+  trace('load');
+  const status = statusOf(root, rec);
+  trace('status');
+  return toState(rec, status);
 }
 
 export function listStates(root: string): State[] {
@@ -44,21 +52,27 @@ export function listStates(root: string): State[] {
       // Not ours (Docker shares one root between runtimes) or half-written: skip it.
     }
   }
+  trace(`list ${out.length}`);
   return out;
 }
 
 /** Release the init blocked on exec.fifo, then run poststart hooks. */
 export async function startContainer(root: string, id: string): Promise<void> {
   const lock = lockContainer(containerDir(root, id), id);
+  trace('lock');
   try {
     const rec = requireRecord(root, id);
     const status = statusOf(root, rec);
+    trace('load+status');
     if (status === 'running' || status === 'paused') throw new OciError('state', 'cannot start an already running container');
     if (status === 'stopped') throw new OciError('state', 'cannot start a container that has stopped');
     if (status !== 'created') throw new OciError('state', `cannot start a container in the ${status} state`);
     releaseInit(root, rec);
+    trace('release');
     try {
+      faultPoint('before-poststart');
       await runHooks('poststart', rec.hooks?.poststart, toState(rec, 'running'), rec.bundle);
+      trace('poststart');
     } catch (err) {
       // runtime-spec 1.3.0: a failing poststart hook is an error and the container is stopped.
       try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
@@ -76,6 +90,7 @@ export async function startContainer(root: string, id: string): Promise<void> {
  */
 function releaseInit(root: string, rec: ContainerRecord): void {
   const fifo = fifoPath(root, rec.id);
+  faultPoint('before-fifo-read');
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
@@ -84,6 +99,7 @@ function releaseInit(root: string, rec: ContainerRecord): void {
       let n = 0;
       try {
         n = fs.readSync(fd, buf, 0, 1, null);
+        if (n === 0 && initReleased(rec, fifo)) break; // EOF: no writer; an earlier start released the init and died
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       }
@@ -95,28 +111,40 @@ function releaseInit(root: string, rec: ContainerRecord): void {
   } finally {
     fs.closeSync(fd);
   }
+  faultPoint('after-fifo-read');
   fs.unlinkSync(fifo);
 }
 
 export function killContainer(root: string, id: string, signal: number, all: boolean): void {
   const rec = requireRecord(root, id);
   const status = statusOf(root, rec);
-  if (status === 'stopped' || status === 'creating') {
-    if (all) return; // runc: kill --all of a stopped container succeeds
-    throw new OciError('state', 'container not running');
-  }
-  if (all && !rec.newPidNamespace) {
+  trace('load+status');
+  if (all) {
+    // runc: every process in the cgroup, with or without a pid namespace, and also after the
+    // init died (without a pid namespace its children outlive it); nothing left is success.
     const cg = cgroupOf(rec);
-    if (cg !== undefined) {
+    if (cg !== undefined && cg.procs().length > 0) {
       cg.kill(signal);
       return;
     }
+    if (status === 'stopped' || status === 'creating') return;
+  } else if (status === 'stopped' || status === 'creating') {
+    throw new OciError('state', 'container not running');
   }
   try {
     process.kill(rec.pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new OciError('state', 'container not running');
     throw err;
+  }
+  trace('signal');
+  // A frozen task dies of SIGKILL only once thawed (runc thaws a paused container for SIGKILL).
+  if (status === 'paused' && signal === 9) {
+    try {
+      cgroupOf(rec)?.thaw();
+    } catch (err) {
+      warn(`kill: could not thaw the paused container: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
 
@@ -129,6 +157,7 @@ export async function deleteContainer(root: string, id: string, force: boolean):
   let lock;
   try {
     lock = lockContainer(dir, id);
+    trace('lock');
   } catch (err) {
     if (force && err instanceof OciError && err.kind === 'notFound') return;
     throw err;
@@ -140,6 +169,7 @@ export async function deleteContainer(root: string, id: string, force: boolean):
       throw new OciError('notFound', 'container does not exist');
     }
     const status = statusOf(root, rec);
+    trace('load+status');
     // runc quirk kept for engine compatibility: a created container is deleted without --force.
     if ((status === 'running' || status === 'paused') && !force) {
       throw new OciError('state', `cannot delete container ${id} that is not stopped: ${status}`);
@@ -149,6 +179,8 @@ export async function deleteContainer(root: string, id: string, force: boolean):
       if (status === 'paused') cg?.thaw();
       try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone */ }
       if (!waitGone(rec.pid, rec.initStartTime, 5000)) warn(`container ${id} init ${rec.pid} did not die after SIGKILL`);
+      faultPoint('after-kill');
+      trace('kill');
     }
     // Processes outside the init's pid namespace (no private pidns) are killed through the cgroup.
     if (cg !== undefined) {
@@ -163,6 +195,8 @@ export async function deleteContainer(root: string, id: string, force: boolean):
         debug(`delete: cgroup cleanup: ${String(err)}`);
       }
     }
+    trace('cgroup');
+    faultPoint('after-cgroup-destroy');
     if (!rec.creating && rec.hooks?.poststop !== undefined) {
       try {
         await runHooks('poststop', rec.hooks.poststop, toState(rec, 'stopped'), rec.bundle);
@@ -171,7 +205,9 @@ export async function deleteContainer(root: string, id: string, force: boolean):
         warn(String((err as Error).message));
       }
     }
+    faultPoint('before-rmdir');
     removeContainerDir(root, id);
+    trace('remove');
   } finally {
     lock.release();
   }

@@ -26,6 +26,15 @@ function holderAlive(token: string): boolean {
   return st !== undefined && st.startTime === start && st.state !== 'Z';
 }
 
+/** An empty lock file older than a second: its writer died between creating and filling it. */
+function emptyLockStale(file: string): boolean {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > 1000;
+  } catch {
+    return false;
+  }
+}
+
 export function lockContainer(dir: string, id: string, timeoutMs = 10_000): Lock {
   const file = path.join(dir, LOCK_NAME);
   const token = ownerToken();
@@ -53,8 +62,9 @@ export function lockContainer(dir: string, id: string, timeoutMs = 10_000): Lock
     } catch {
       continue; // released between our open and read
     }
-    // A holder still writing its token shows as empty; treat only a complete dead token as stale.
-    if (holder !== '' && !holderAlive(holder)) {
+    // A holder still writing its token shows as empty for a moment; an empty lock that stays
+    // empty belongs to a process killed between open and write (crash consistency).
+    if (holder !== '' ? !holderAlive(holder) : emptyLockStale(file)) {
       // Break a stale lock by renaming it away: only one breaker wins the rename.
       const stale = `${file}.stale.${process.pid}`;
       try {

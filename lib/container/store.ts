@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OciError } from '../errors';
-import type { Hooks, State } from '../spec/types';
+import type { Hooks, Spec, State } from '../spec/types';
 import { isAlive } from './proc';
+import { checkRecord, parseRecordText } from './record-check';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -34,6 +35,12 @@ export interface ContainerRecord {
   namespaces?: Record<string, string>;
   /** True while create has not finished; such a record is cleaned by delete --force. */
   creating?: boolean;
+  /**
+   * The validated config.json as create applied it. exec and update start from this copy, as
+   * runc does, so an edited or removed bundle never changes a running container's process,
+   * seccomp profile or resources.
+   */
+  config?: Spec;
 }
 
 export function containerDir(root: string, id: string): string {
@@ -89,7 +96,7 @@ export function loadRecord(root: string, id: string): ContainerRecord | undefine
     }
     return undefined;
   }
-  const rec = JSON.parse(text) as ContainerRecord;
+  const rec = checkRecord(parseRecordText(text, id), id); // a damaged or foreign file: a clear error, never a half-done delete
   if (typeof rec !== 'object' || rec === null || rec.id !== id || rec.runtime !== 'oci-ts') {
     throw new OciError('system', `invalid state file for container ${id}`);
   }
