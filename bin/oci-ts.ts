@@ -23,17 +23,16 @@ async function dispatch(cmd: VerbCommand): Promise<number> {
     case 'spec': return (await import('../lib/cli/verbs/spec')).spec(cmd);
     case 'features': return (await import('../lib/cli/verbs/features')).features();
     case 'plan': return (await import('../lib/cli/verbs/plan')).plan(cmd);
+    case 'doctor': return (await import('../lib/cli/verbs/doctor')).doctor(cmd);
     case 'pause': return (await import('../lib/cli/verbs/pause')).pause(cmd);
     case 'resume': return (await import('../lib/cli/verbs/pause')).resume(cmd);
     case 'ps': return (await import('../lib/cli/verbs/ps')).ps(cmd);
     case 'checkpoint':
     case 'restore':
       throw new OciError('usage', `${cmd.verb} is not supported: oci-ts has no CRIU support`);
-    case 'exec':
-    case 'events':
-    case 'update':
-    case 'doctor':
-      throw new OciError('usage', `${cmd.verb} is not implemented in this build of oci-ts`);
+    case 'exec': return (await import('../lib/cli/verbs/exec')).exec(cmd);
+    case 'events': return (await import('../lib/cli/verbs/events')).events(cmd);
+    case 'update': return (await import('../lib/cli/verbs/update')).update(cmd);
   }
 }
 

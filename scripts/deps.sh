@@ -20,6 +20,7 @@ PACKAGES=(
   binutils        # strip (the SEA base binary)
   busybox-static  # test and demo rootfs (a static /bin/busybox)
   runc            # benchmarks and conformance comparisons
+  libseccomp2     # linux.seccomp: profiles compiled to BPF with libseccomp (through ffi-rs)
   iproute2        # integration tests (ip: network namespaces)
   util-linux      # unshare, nsenter, mount, findmnt
   procps          # ps, pgrep, pkill in tests

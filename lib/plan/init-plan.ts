@@ -103,6 +103,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // ---- parent phase: runs in the shim before the clone ----
   add('FIFO', input.fifo);
   if (proc.terminal && input.consoleSocket !== undefined) add('CONSOLE_SOCKET', input.consoleSocket);
+  // `run` in the foreground with a terminal and no console socket: the shim parent keeps the pty
+  // master and relays it to our own stdio, as runc does.
+  if (proc.terminal && input.consoleSocket === undefined && input.mode === 'run') add('TTY_RELAY');
   add('HOSTPROC');
   const sortedJoins = [...joined].sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
   for (const ns of sortedJoins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path!);

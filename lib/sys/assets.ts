@@ -101,6 +101,13 @@ export function assetBuildPath(name: AssetName): string | null {
     const p = path.join(root, ASSET_BUILD_PATHS[name]);
     if (fs.existsSync(p)) return p;
   }
+  // An installed package (npm install oci-ts, whatever its name or scope): the bundles are
+  // <pkg>/dist/oci-ts.cjs and <pkg>/dist/lib.cjs, and package.json "files" ships
+  // build/oci-ts-shim beside dist/.
+  if (typeof __dirname === 'string' && path.basename(__dirname) === 'dist') {
+    const p = path.join(__dirname, '..', ASSET_BUILD_PATHS[name]);
+    if (fs.existsSync(p)) return p;
+  }
   if (name === 'ffi-rs.node') {
     // An npm install of oci-ts: the addon package sits in some node_modules above the bundle.
     try {

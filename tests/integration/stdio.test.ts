@@ -53,6 +53,16 @@ describe('stdio, console and signals', { skip: skipReason }, () => {
     }
   });
 
+  test('terminal in a foreground run without a console socket: the shim relays the pty to our stdio', () => {
+    const { dir, id } = bundle((s) => {
+      s.process.terminal = true;
+      s.process.args = ['/bin/sh', '-c', 'echo tty=$(tty); exit 3'];
+    });
+    const r = sb.run(['run', '--bundle', dir, id], { input: '' });
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /tty=\/dev\/pts\/0\r\n/);
+  });
+
   test('terminal without a console socket is refused for create, naming the flag', () => {
     const { dir, id } = bundle((s) => { s.process.terminal = true; });
     const r = sb.run(['create', '--bundle', dir, id]);

@@ -1,8 +1,9 @@
 import { containerState } from '../../container/lifecycle';
+import { writeStdout } from '../../sys/stdout';
 import type { CommandFor } from '../argv';
 
 /** `state`: the OCI state JSON on stdout, nothing on stderr (Podman decodes stdout). */
 export function state({ global, opts }: CommandFor<'state'>): number {
-  process.stdout.write(JSON.stringify(containerState(global.root, opts.id), null, 2) + '\n');
+  writeStdout(JSON.stringify(containerState(global.root, opts.id), null, 2) + '\n');
   return 0;
 }
