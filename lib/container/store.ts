@@ -4,6 +4,7 @@
  * not started, and the lock. The status is never stored; it is derived from the live process.
  */
 import * as fs from 'node:fs';
+import { isValidContainerId } from '../spec/ids';
 import * as path from 'node:path';
 import { OciError } from '../errors';
 import type { Hooks, Spec, State } from '../spec/types';
@@ -144,7 +145,8 @@ export function listIds(root: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => e.isDirectory() && e.name !== 'lib' && !e.name.startsWith('.')).map((e) => e.name).sort();
+  // Only names that can be container ids: the cache dir (':cache') and tmp files are not.
+  return entries.filter((e) => e.isDirectory() && isValidContainerId(e.name)).map((e) => e.name).sort();
 }
 
 export function removeContainerDir(root: string, id: string): void {

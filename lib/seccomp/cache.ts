@@ -1,5 +1,5 @@
 /**
- * A cache of compiled seccomp programs under `<root>/lib/seccomp/`, keyed by the profile and the
+ * A cache of compiled seccomp programs under `<root>/:cache/seccomp/`, keyed by the profile and the
  * libseccomp build that compiled it. Engines send the same default profile for every container,
  * and libseccomp needs ~10-20 ms for Docker's (most of it in seccomp_export_bpf); a hit costs a
  * hash and one small read, and does not even load libseccomp.
@@ -9,6 +9,7 @@
  * the runtime root, which only root can write; a corrupt entry (bad length) is ignored.
  */
 import { createHash } from 'node:crypto';
+import { runtimeCacheDir } from '../sys/cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,12 +39,12 @@ export function seccompCacheKey(s: Seccomp, lib: string): string {
   return createHash('sha256').update(`${FORMAT}\0${lib}\0${os.release()}\0${JSON.stringify(s)}`).digest('hex');
 }
 
-/** compileSeccomp through the cache in `<root>/lib/seccomp`. */
+/** compileSeccomp through the cache in `<root>/:cache/seccomp`. */
 export function compileSeccompCached(s: Seccomp, root: string): CompiledSeccomp {
   const plan = planProfile(s); // refusals first, whatever the cache holds
   const lib = libraryIdentity();
   if (lib === undefined) return compileSeccomp(s, { root });
-  const dir = path.join(root, 'lib', 'seccomp');
+  const dir = path.join(runtimeCacheDir(root), 'seccomp');
   const file = path.join(dir, `${seccompCacheKey(s, lib)}.bpf`);
   try {
     const program = fs.readFileSync(file);

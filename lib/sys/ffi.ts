@@ -4,7 +4,7 @@
  * `require('ffi-rs')` cannot work in the single executable (a SEA's require only loads
  * built-ins, and esbuild cannot bundle a .node file), and its index.js costs ~8 ms anyway
  * (a musl probe through process.report). So the addon is embedded as the SEA asset
- * `ffi-rs.node`, written once to `<root>/lib/ffi-rs-<hash>.node` (the hash is computed at build
+ * `ffi-rs.node`, written once to `<root>/:cache/ffi-rs-<hash>.node` (the hash is computed at build
  * time and injected as OCI_TS_FFI_HASH; atomic tmp + rename) and loaded with `process.dlopen`.
  * When the root is not writable, an unnamed O_TMPFILE copy in /dev/shm is loaded instead.
  * Outside a SEA the addon is loaded straight from node_modules.
@@ -15,6 +15,7 @@
  * does that and throws a SyscallError. NULL pointers are passed as an 'i64' 0.
  */
 import { createHash } from 'node:crypto';
+import { runtimeCacheDir } from './cache';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,10 +75,10 @@ export function ffiHash(bytes?: Uint8Array): string {
 }
 
 export function ffiCachePath(root: string = DEFAULT_ROOT, hash: string = ffiHash()): string {
-  return path.join(root, 'lib', `ffi-rs-${hash}.node`);
+  return path.join(runtimeCacheDir(root), `ffi-rs-${hash}.node`);
 }
 
-/** Writes the addon to `<root>/lib/ffi-rs-<hash>.node` unless it is there; returns the path. */
+/** Writes the addon to `<root>/:cache/ffi-rs-<hash>.node` unless it is there; returns the path. */
 function ensureCached(root: string): string {
   let bytes: Buffer | undefined;
   const hash = typeof OCI_TS_FFI_HASH === 'string' && OCI_TS_FFI_HASH ? OCI_TS_FFI_HASH : ffiHash((bytes = readAsset('ffi-rs.node')));
@@ -97,9 +98,9 @@ function ensureCached(root: string): string {
 }
 
 export interface LoadFfiOptions {
-  /** The runtime root (`--root`); the addon is cached in `<root>/lib`. Default /run/oci-ts. */
+  /** The runtime root (`--root`); the addon is cached in `<root>/:cache`. Default /run/oci-ts. */
   root?: string;
-  /** Go through the `<root>/lib` cache even outside a SEA (tests). */
+  /** Go through the `<root>/:cache` cache even outside a SEA (tests). */
   viaCache?: boolean;
 }
 

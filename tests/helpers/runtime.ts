@@ -70,7 +70,7 @@ export function sandbox(name: string): Sandbox {
       let ids: string[] = [];
       try { ids = fs.readdirSync(root); } catch { /* no root */ }
       for (const id of ids) {
-        if (id.startsWith('.') || id === 'lib') continue;
+        if (id.startsWith('.') || id === ':cache') continue;
         spawnSync(ociTsBinary, ['--root', root, 'delete', '--force', id], { env: cleanEnv(), timeout: 30_000 });
       }
       fs.rmSync(dir, { recursive: true, force: true });

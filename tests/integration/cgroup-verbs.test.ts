@@ -469,8 +469,11 @@ describe('cgroup v2 stats on the real cgroup2 hierarchy', { skip: skipReason ?? 
     const { loadCgroupManager } = await import('../../lib/cgroups/manager');
     fs.mkdirSync(path.join(mp, rel));
     const m = loadCgroupManager({ version: 'v2', path: `/${rel}`, hierarchies: [{ kind: 'v2', mountpoint: mp, controllers: [] }], created: [path.join(mp, rel)], paths: {} });
-    sleeper = spawn('sh', ['-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 30'], { stdio: 'ignore' });
+    // The busy loop starts only once the process is in the cgroup (it waits for a line on stdin),
+    // so its CPU time is always charged there, however slow the host is to spawn it.
+    sleeper = spawn('sh', ['-c', 'read go; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
     m.addProcess(sleeper.pid as number);
+    sleeper.stdin?.write('go\n');
     await until(() => (m.stats().cpu.usage.total ?? 0n) > 0n, 5000);
     const s = m.stats();
     assert.ok((s.cpu.usage.total ?? 0n) > 0n, 'cpu usage from cpu.stat usage_usec');

@@ -232,6 +232,14 @@ describe('lifecycle', { skip: skipReason }, () => {
     assert.equal(sb.run(['delete', '--force', id]).status, 0);
   });
 
+  test('the cache dir never collides with a container id (a container may be called "lib")', () => {
+    const { dir } = bundle((s) => { s.process.args = ['/bin/true']; s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; });
+    const r = sb.run(['run', '--bundle', dir, 'lib']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(sb.root, ':cache')), 'the seccomp/ffi cache lives in <root>/:cache');
+    assert.deepEqual(JSON.parse(sb.run(['list', '--format', 'json']).stdout), []);
+  });
+
   test('--version prints exactly three lines; features is JSON', () => {
     const v = sb.run(['--version']).stdout.trimEnd().split('\n');
     assert.equal(v.length, 3);

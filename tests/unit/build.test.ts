@@ -166,9 +166,9 @@ describe('ffi (ffi-rs through process.dlopen)', () => {
     assert.equal(buf.toString('utf8', 0, buf.indexOf(0)), os.hostname());
   });
 
-  test('dev mode: the addon is cached as <root>/lib/ffi-rs-<sha256/16>.node and reused', () => {
+  test('dev mode: the addon is cached as <root>/:cache/ffi-rs-<sha256/16>.node and reused', () => {
     const root = tmpDir('oci-ts-ffi-');
-    const expected = path.join(root, 'lib', `ffi-rs-${ffiHash()}.node`);
+    const expected = path.join(root, ':cache', `ffi-rs-${ffiHash()}.node`);
     const want = createHash('sha256').update(readAsset('ffi-rs.node')).digest('hex').slice(0, 16);
     assert.equal(ffiHash(), want);
     for (let i = 0; i < 2; i++) {
@@ -179,7 +179,7 @@ describe('ffi (ffi-rs through process.dlopen)', () => {
       assert.equal(p.sea, false);
       assert.equal(p.from, expected);
     }
-    assert.deepEqual(fs.readdirSync(path.join(root, 'lib')), [path.basename(expected)]);
+    assert.deepEqual(fs.readdirSync(path.join(root, ':cache')), [path.basename(expected)]);
   });
 
   test('a root on a noexec mount (Debian mounts /run noexec) falls back to an unnamed copy', { skip: process.getuid?.() === 0 ? false : 'needs root (mounts a tmpfs in a private mount namespace)' }, () => {
@@ -211,7 +211,7 @@ describe('ffi (ffi-rs through process.dlopen)', () => {
       const p = parseProbe(r.stdout);
       assert.equal(p.sea, true);
       assert.equal(p.getpid, p.pid);
-      assert.equal(p.from, path.join(root, 'lib', `ffi-rs-${hash}.node`));
+      assert.equal(p.from, path.join(root, ':cache', `ffi-rs-${hash}.node`));
     }
     // read-only root: falls back to an unnamed copy
     const ro = path.join(dir, 'ro');

@@ -25,7 +25,7 @@ describe('seccomp program cache', { skip }, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'oci-ts-seccomp-cache-'));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
   const profile: Seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38, flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] };
-  const dir = path.join(root, 'lib', 'seccomp');
+  const dir = path.join(root, ':cache', 'seccomp');
 
   test('a miss compiles and stores; a hit returns the same program and flags', () => {
     const direct = compileSeccomp(profile);
