@@ -5,6 +5,7 @@
 #   make typecheck      tsc --noEmit
 #   make test           build, then unit tests (+ integration tests when root)
 #   make test-unit      build, then unit tests only
+#   make test-engines   build, then Docker/containerd/Podman scenarios with runc and oci-ts (root)
 #   make demo           deps + build, then run a busybox container with dist/oci-ts
 #   make bench          bench/run.sh: oci-ts vs runc vs the Node floor (dist/hello)
 #   make clean          remove build/ and dist/
@@ -36,7 +37,7 @@ SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
 # what every bundle and executable depends on besides its own sources
 BUILD_DEPS   := $(BUILD_JS) lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
-.PHONY: all build lib fuzz deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
+.PHONY: all build lib fuzz test-engines deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
 
 all: build
 
@@ -138,3 +139,8 @@ FORCE:
 fuzz: build
 	unset NODE_EXTRA_CA_CERTS NODE_OPTIONS; OCI_TS_FUZZ_RUNS=$${OCI_TS_FUZZ_RUNS:-20000} \
 	  node --import tsx --test --test-reporter=spec tests/unit/fuzz-*.test.ts
+
+# Docker, containerd and Podman driving oci-ts and runc through the same scenarios (root; installs
+# the engines from apt, private daemon configs, full teardown). See docs/engines.md.
+test-engines: build
+	bash tests/engines/run.sh
