@@ -7,7 +7,8 @@
 #   make test-unit      build, then unit tests only
 #   make test-engines   build, then Docker/containerd/Podman scenarios with runc and oci-ts (root)
 #   make demo           deps + build, then run a busybox container with dist/oci-ts
-#   make bench          bench/run.sh: oci-ts vs runc vs the Node floor (dist/hello)
+#   make bench          oci-ts vs runc, crun and the Node floor -> bench/results/latest.{md,png} (BENCH_ENGINES=1: + docker/podman)
+#   make fuzz           a long property-based fuzz run (OCI_TS_FUZZ_RUNS, OCI_TS_FUZZ_SEED)
 #   make clean          remove build/ and dist/
 #
 # Incremental: every output is a file target. The bundle's inputs come from esbuild's
@@ -44,7 +45,7 @@ all: build
 build: dist/oci-ts dist/oci-ts.cjs dist/hello lib
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------------------------
 # dependencies

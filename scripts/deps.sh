@@ -20,6 +20,8 @@ PACKAGES=(
   binutils        # strip (the SEA base binary)
   busybox-static  # test and demo rootfs (a static /bin/busybox)
   runc            # benchmarks and conformance comparisons
+  crun            # make bench: the second peer runtime
+  python3-matplotlib # make bench: bench/chart.py -> bench/results/latest.png
   libseccomp2     # linux.seccomp: profiles compiled to BPF with libseccomp (through ffi-rs)
   iproute2        # integration tests (ip: network namespaces)
   util-linux      # unshare, nsenter, mount, findmnt
