@@ -6,6 +6,7 @@
 import { parseArgv, type ParsedCommand, type VerbCommand } from '../lib/cli/argv';
 import { OciError, toOciError } from '../lib/errors';
 import { configureLog, reportError, trace } from '../lib/log';
+import { writeStdout } from '../lib/sys/stdout';
 import { versionText } from '../lib/version';
 
 /** Verbs whose errors runc prefixes with "<runtime> <verb> failed: " (engines show this text). */
@@ -48,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
   trace('parse');
   switch (cmd.kind) {
     case 'version':
-      process.stdout.write(versionText());
+      writeStdout(versionText());
       return 0;
     case 'help':
       (await import('../lib/cli/help')).printHelp(cmd.verb);

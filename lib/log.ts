@@ -6,6 +6,18 @@
  */
 import * as fs from 'node:fs';
 
+/**
+ * Synchronous write to fd 2: building process.stderr (a stream, net for a pipe) costs ~2 ms on
+ * every failing call, and a short synchronous write cannot be lost at process.exit.
+ */
+function writeStderr(text: string): void {
+  try {
+    fs.writeSync(2, text);
+  } catch {
+    process.stderr.write(text);
+  }
+}
+
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'fatal';
 
 export interface LogOptions {
@@ -47,7 +59,7 @@ export function log(level: LogLevel, msg: string): void {
     append(formatLine(level, msg));
   } else if (level !== 'error' && level !== 'fatal') {
     // Without --log, warnings and debug lines go to stderr in logrus text form, as runc does.
-    process.stderr.write(formatLine(level, msg));
+    writeStderr(formatLine(level, msg));
   }
 }
 
@@ -61,9 +73,9 @@ export const warn = (msg: string): void => log('warning', msg);
 export function reportError(msg: string): void {
   if (options.file !== undefined) {
     append(formatLine('error', msg));
-    process.stderr.write(msg + '\n');
+    writeStderr(msg + '\n');
   } else {
-    process.stderr.write(formatLine('error', msg));
+    writeStderr(formatLine('error', msg));
   }
 }
 

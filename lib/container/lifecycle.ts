@@ -88,7 +88,7 @@ export async function startContainer(root: string, id: string): Promise<void> {
  * it then writes one byte. Polling (bounded) instead of a blocking open means a dead init can
  * never hang `start`.
  */
-function releaseInit(root: string, rec: ContainerRecord): void {
+export function releaseInit(root: string, rec: ContainerRecord): void {
   const fifo = fifoPath(root, rec.id);
   faultPoint('before-fifo-read');
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -104,7 +104,12 @@ function releaseInit(root: string, rec: ContainerRecord): void {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       }
       if (n === 1) break;
-      if (!isAlive(rec.pid, rec.initStartTime)) throw new OciError('state', 'cannot start a container that has stopped');
+      if (!isAlive(rec.pid, rec.initStartTime)) {
+        // The init may have written its byte, exec'd and exited between our read and this check
+        // (a short-lived program): the byte is still in the pipe, and then it did start.
+        if (readOneByte(fd, buf)) break;
+        throw new OciError('state', 'cannot start a container that has stopped');
+      }
       if (Date.now() > deadline) throw new OciError('system', 'timed out waiting for the container init to start');
       sleepMs(1);
     }
@@ -113,6 +118,14 @@ function releaseInit(root: string, rec: ContainerRecord): void {
   }
   faultPoint('after-fifo-read');
   fs.unlinkSync(fifo);
+}
+
+function readOneByte(fd: number, buf: Buffer): boolean {
+  try {
+    return fs.readSync(fd, buf, 0, 1, null) === 1;
+  } catch {
+    return false;
+  }
 }
 
 export function killContainer(root: string, id: string, signal: number, all: boolean): void {
