@@ -51,6 +51,7 @@ enum op_code {
 	OP_SETGROUPS_DENY = 52,
 	OP_PTY = 53,
 	OP_DUMPABLE = 54,
+	OP_DEFAULT_HOME = 55,
 	/* config fields: process attributes, recursive mount attributes, time offsets, hooks */
 	OP_PERSONALITY = 70,
 	OP_SCHEDULER = 71,

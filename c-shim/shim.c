@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -67,6 +68,7 @@ static int rootfd = -1;
 static int ns_opened;
 static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
 static const char *exec_path;      /* LOOKUP result */
+static char *home_env;             /* DEFAULT_HOME result ("HOME=<dir>"), appended by EXEC */
 
 /* ---------------------------------------------------------------- io and errors */
 
@@ -798,6 +800,75 @@ static const char *nul_if_empty(const char *s)
 	return *s ? s : NULL;
 }
 
+/* ---- tmpcopyup: copy the covered directory into the new mount, *at() calls only, no symlink
+ * followed. Dirs, regular files (content), symlinks and special files (mknod; skipped when the
+ * kernel says EPERM, as in a user namespace) keep owner, mode and times. */
+
+static void __attribute__((noreturn)) copy_fail(const char *target, const char *name)
+{
+	die(errno, "tmpcopyup %s: copy %s", target, name);
+}
+
+static void copy_tree(int from, int to, const char *target)
+{
+	int dfd = dup(from);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d)
+		copy_fail(target, ".");
+	for (struct dirent *e; (errno = 0, e = readdir(d));) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			copy_fail(target, n);
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, n, 0700) < 0)
+				copy_fail(target, n);
+			int sfd = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int tfd = openat(to, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sfd < 0 || tfd < 0)
+				copy_fail(target, n);
+			copy_tree(sfd, tfd, target);
+			close(sfd);
+			close(tfd);
+		} else if (S_ISREG(st.st_mode)) {
+			int sfd = openat(from, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			int tfd = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			ssize_t w = 0;
+			if (sfd < 0 || tfd < 0)
+				copy_fail(target, n);
+			while ((w = sendfile(tfd, sfd, NULL, 1 << 30)) > 0)
+				;
+			if (w < 0)
+				copy_fail(target, n);
+			close(sfd);
+			close(tfd);
+		} else if (S_ISLNK(st.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t l = readlinkat(from, n, link, sizeof link - 1);
+			if (l < 0)
+				copy_fail(target, n);
+			link[l] = '\0';
+			if (symlinkat(link, to, n) < 0)
+				copy_fail(target, n);
+		} else if (mknodat(to, n, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0) {
+			if (errno == EPERM)
+				continue;
+			copy_fail(target, n);
+		}
+		/* Owner first: chown clears set-id bits. Last for a dir: its entries changed its mtime. */
+		struct timespec times[2] = { st.st_atim, st.st_mtim };
+		if (fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (!S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0) ||
+		    utimensat(to, n, times, AT_SYMLINK_NOFOLLOW) < 0)
+			copy_fail(target, n);
+	}
+	if (errno)
+		copy_fail(target, ".");
+	closedir(d);
+}
+
 static void op_mount(const struct op *o)
 {
 	const char *src = o->argv[0], *target = o->argv[1], *fstype = o->argv[2], *data = o->argv[4];
@@ -806,10 +877,13 @@ static void op_mount(const struct op *o)
 	unsigned long prop = (unsigned long)num(o, 6, 10);
 	char mk = o->argv[7][0];
 	char tpath[32], spath[32];
-	int r, s = -1;
+	int r, s = -1, old = -1;
 
-	int t = in_root_mkpath(target, mk);
+	int t = in_root_mkpath(target, mk == 'D' ? 'd' : mk);
 	if (t < 0)
+		die(errno, "mount %s to %s", src, target);
+	/* tmpcopyup: opened before the mount, this fd keeps seeing the directory it covers. */
+	if (mk == 'D' && (old = openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(errno, "mount %s to %s", src, target);
 	fdpath(tpath, t);
 	if (flags & MS_BIND) {
@@ -826,7 +900,7 @@ static void op_mount(const struct op *o)
 	if (s >= 0)
 		close(s);
 	close(t);
-	if (!remount && !prop)
+	if (!remount && !prop && old < 0)
 		return;
 
 	/* The old fd still names the covered directory; the new mount needs a fresh lookup. */
@@ -834,6 +908,10 @@ static void op_mount(const struct op *o)
 	if (t < 0)
 		die(errno, "mount %s to %s", src, target);
 	fdpath(tpath, t);
+	if (old >= 0) {
+		copy_tree(old, t, target);     /* before a read-only remount */
+		close(old);
+	}
 	if (remount && mount(NULL, tpath, NULL, MS_REMOUNT | MS_BIND | remount, NULL) < 0)
 		die(errno, "mount %s to %s", src, target);
 	if (prop && mount(NULL, tpath, NULL, prop, NULL) < 0)
@@ -1263,6 +1341,50 @@ static void op_umask(const struct op *o)
 }
 
 /*
+ * DEFAULT_HOME uid (process.env has no HOME): runc's value, the home field of the first entry
+ * of uid in the container's /etc/passwd, or "/" when there is no such entry or no readable
+ * passwd. After pivot_root (or the mount namespace join of exec) "/" is the container's root,
+ * so its symlinks resolve inside it; magic links (/proc/self/fd/N) are refused, and anything
+ * but a regular file counts as no passwd.
+ */
+static void op_default_home(const struct op *o)
+{
+	uint64_t uid = num(o, 0, 10);
+	struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", &how, sizeof how);
+	struct stat st;
+	FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+	char *line = NULL, *home = NULL;
+	size_t cap = 0;
+	if (!f && fd >= 0)
+		close(fd);
+	while (f && !home && getline(&line, &cap, f) >= 0) {
+		/* name:password:uid:gid:gecos:home:shell, surrounding blanks trimmed (as Go's parser) */
+		char *field[7] = { 0 }, *p = line + strspn(line, " \t\r\n\v\f"), *end;
+		size_t len = strlen(p);
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			p[--len] = '\0';
+		for (int i = 0; i < 7 && p; i++) {
+			field[i] = p;
+			if ((p = strchr(p, ':')))
+				*p++ = '\0';
+		}
+		if (!field[2] || !isdigit((unsigned char)*field[2]))
+			continue;
+		errno = 0;
+		if (strtoull(field[2], &end, 10) == uid && !errno && !*end)
+			home = field[5] ? field[5] : "";
+	}
+	size_t n = strlen(home ? home : "/") + sizeof "HOME=";
+	if (!(home_env = malloc(n)))
+		die(ENOMEM, "default HOME");
+	snprintf(home_env, n, "HOME=%s", home ? home : "/");
+	free(line);
+	if (f)
+		fclose(f);
+}
+
+/*
  * Go's findExecutable: stat, then eaccess(X_OK) falling back to the mode bits when the
  * syscall is missing or filtered. Directories give EACCES (Go < 1.20 wording, as runc prints).
  */
@@ -1384,11 +1506,12 @@ static void op_exec(const struct op *o)
 	if (argc == 0 || argc > (uint64_t)o->argc - 1)
 		die(0, "bad plan: EXEC argc %llu", (unsigned long long)argc);
 	size_t nenv = o->argc - 1 - argc;
-	char **argv = calloc(argc + 1, sizeof *argv), **envp = calloc(nenv + 1, sizeof *envp);
+	char **argv = calloc(argc + 1, sizeof *argv), **envp = calloc(nenv + 2, sizeof *envp);
 	if (!argv || !envp)
 		die(ENOMEM, "exec");
 	memcpy(argv, o->argv + 1, argc * sizeof *argv);
 	memcpy(envp, o->argv + 1 + argc, nenv * sizeof *envp);
+	envp[nenv] = home_env;             /* NULL without DEFAULT_HOME */
 	execve(exec_path ? exec_path : argv[0], argv, envp);
 	fail(255, errno, "exec: %s", go_quote(argv[0]));
 }
@@ -1604,6 +1727,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_SETGROUPS_DENY] = { "SETGROUPS_DENY", op_reserved, 0, CHILD },
 	[OP_PTY] = { "PTY", op_pty, 2, CHILD },
 	[OP_DUMPABLE] = { "DUMPABLE", op_dumpable, 1, CHILD },
+	[OP_DEFAULT_HOME] = { "DEFAULT_HOME", op_default_home, 1, CHILD },
 	[OP_PERSONALITY] = { "PERSONALITY", op_personality, 1, CHILD },
 	[OP_SCHEDULER] = { "SCHEDULER", op_scheduler, 7, CHILD },
 	[OP_IOPRIO] = { "IOPRIO", op_ioprio, 1, CHILD },

@@ -389,6 +389,8 @@ export interface MountDescription {
   propagation?: string;
   /** What the mount point is created as: a directory, an empty file, or nothing (must exist). */
   createAs?: 'dir' | 'file' | 'none';
+  /** tmpcopyup: the new tmpfs starts with a copy of the directory it covers. */
+  copyUp?: boolean;
 }
 
 export interface DeviceDescription {
@@ -700,8 +702,9 @@ export function describePlan(input: DescribeInput): PlanDescription {
         const m: MountDescription = {
           scope: 'container', source: str(a[0]), destination: str(a[1]), type: str(a[2]) === '' && (flags & MS.BIND) !== 0 ? 'bind' : str(a[2]),
           flags: msFlagNames(flags), options: mountOptionWords(flags), data: str(a[4]),
-          createAs: mk === 'd' ? 'dir' : mk === 'f' ? 'file' : 'none',
+          createAs: mk === 'd' || mk === 'D' ? 'dir' : mk === 'f' ? 'file' : 'none',
         };
+        if (mk === 'D') m.copyUp = true;
         if (remount !== 0) {
           m.remountFlags = msFlagNames(remount);
           m.remountOptions = mountOptionWords(remount);
@@ -713,6 +716,7 @@ export function describePlan(input: DescribeInput): PlanDescription {
         if (remount !== 0) text += `, then remount ${mountOptionWords(remount).join(',')}`;
         if (p !== undefined) text += `, then make ${p}`;
         if (mk === 'f') text += ' [file mount point]';
+        if (mk === 'D') text += ' [tmpcopyup: the directory\'s contents copied in]';
         step('init', o.op, text, { ...m });
         break;
       }
@@ -859,6 +863,9 @@ export function describePlan(input: DescribeInput): PlanDescription {
         break;
       case 'PTY':
         step('init', o.op, `allocate a pty${num(a[0]) > 0 ? ` (${num(a[0])}x${num(a[1])})` : ''} and make it the controlling terminal and stdio`);
+        break;
+      case 'DEFAULT_HOME':
+        step('init', o.op, `HOME (not in env) from the container's /etc/passwd entry of uid ${num(a[0])}, "/" without one (appended to the env at execve)`, { uid: num(a[0]) });
         break;
       case 'DUMPABLE':
         step('init', o.op, `prctl(PR_SET_DUMPABLE, ${num(a[0])})`);

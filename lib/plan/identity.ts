@@ -4,7 +4,7 @@
  * program lookup, in the order runc's finalizeNamespace applies them. Pure, like the planners.
  */
 import { configError } from '../errors';
-import { warn } from '../log';
+import { debug } from '../log';
 import type { PlanOp } from '../shim/ops';
 import type { Process } from '../spec/types';
 import { capMask, maskToNames } from './capabilities';
@@ -28,9 +28,15 @@ export function envValue(env: readonly string[], name: string): string | undefin
   return undefined;
 }
 
-/** runc sets HOME when the config does not; "/" is its fallback when /etc/passwd has no entry. */
-export function withHome(env: readonly string[]): string[] {
-  return envValue(env, 'HOME') === undefined ? [...env, 'HOME=/'] : [...env];
+/**
+ * runc sets HOME when the config does not (or sets it empty): from the container's /etc/passwd
+ * entry of the process uid, "/" without one. Only the shim can read that file, inside the
+ * container (DEFAULT_HOME); here: the env without empty HOME entries, and whether it needs one.
+ */
+export function homeFromPasswd(env: readonly string[]): { env: string[]; needed: boolean } {
+  const home = envValue(env, 'HOME');
+  if (home !== undefined && home !== '') return { env: [...env], needed: false };
+  return { env: env.filter((e) => !e.startsWith('HOME=')), needed: true };
 }
 
 /**
@@ -41,14 +47,17 @@ export function withHome(env: readonly string[]): string[] {
 export function ambientMask(ambient: bigint, permitted: bigint, inheritable: bigint): bigint {
   const usable = ambient & permitted & inheritable;
   if (usable !== ambient) {
-    warn(`ignoring ambient capabilities that are not also permitted and inheritable: ${maskToNames(ambient & ~usable).join(', ')}`);
+    // A debug line, not a warning: runc is silent here, and its own default spec does this.
+    debug(`ignoring ambient capabilities that are not also permitted and inheritable: ${maskToNames(ambient & ~usable).join(', ')}`);
   }
   return usable;
 }
 
 /**
- * RLIMIT..., CHDIR, UMASK, BOUNDING, SETUSER, CAPS, AMBIENT, [NO_NEW_PRIVS], LOOKUP. Returns the
- * argv and the final environment (HOME added) for the EXEC op that ends the plan.
+ * RLIMIT..., CHDIR, UMASK, [DEFAULT_HOME], BOUNDING, SETUSER, CAPS, AMBIENT, [NO_NEW_PRIVS],
+ * LOOKUP. Returns the argv and the environment for the EXEC op that ends the plan (the shim
+ * appends HOME to it after a DEFAULT_HOME). The caller runs these after pivot_root (init) or
+ * the mount namespace join (exec): DEFAULT_HOME reads the container's /etc/passwd.
  */
 export function planIdentity(proc: Process, from: ProcessSource, add: AddOp): { args: string[]; env: string[] } {
   (proc.rlimits ?? []).forEach((r, i) => {
@@ -57,11 +66,13 @@ export function planIdentity(proc: Process, from: ProcessSource, add: AddOp): { 
     add('RLIMIT', type, rlimitValue(r.soft), rlimitValue(r.hard));
   });
 
-  const env = withHome(proc.env ?? []);
+  const { env, needed: needsHome } = homeFromPasswd(proc.env ?? []);
   const args = proc.args ?? [];
   if (args.length === 0) throw configError(from.file, `${from.base}/args`, 'must be a non-empty array');
   add('CHDIR', proc.cwd);
   add('UMASK', (proc.user.umask ?? 0o022).toString(8));
+  // Still as the runtime's root (the file may be unreadable to the user), as runc reads it.
+  if (needsHome) add('DEFAULT_HOME', proc.user.uid);
 
   const caps = proc.capabilities ?? {};
   add('BOUNDING', capMask(caps.bounding, 'bounding'));

@@ -222,7 +222,11 @@ function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<Namespa
     add('MOUNT', source, dest, '', flags, '', remount, o.propagation, input.host.isDirectory(source) ? 'd' : 'f');
   } else {
     if (type === '') throw configError('config.json', `${pointer}/type`, 'is required unless options contain bind or rbind');
-    add('MOUNT', m.source ?? type, dest, type, o.flags, o.data.join(','), 0, o.propagation, 'd');
+    // tmpcopyup (a no-op on other types, as in runc): mk 'D' copies the covered directory into
+    // the tmpfs; a read-only one is mounted writable for that and remounted read-only after.
+    const copyUp = o.copyUp && type === 'tmpfs';
+    const late = copyUp && ro ? o.flags & BIND_REMOUNT_MASK : 0;
+    add('MOUNT', m.source ?? type, dest, type, late !== 0 ? o.flags & ~MS.RDONLY : o.flags, o.data.join(','), late, o.propagation, copyUp ? 'D' : 'd');
   }
   // rro, rnosuid, ...: mount_setattr(AT_RECURSIVE) on the new mount and everything under it.
   if (mounted && (o.recAttrSet !== 0 || o.recAttrClr !== 0)) add('MOUNT_SETATTR', dest, o.recAttrSet, o.recAttrClr, 0, 1, `${pointer}/options`);

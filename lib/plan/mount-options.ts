@@ -14,6 +14,8 @@ export interface ParsedMountOptions {
   /** Recursive attributes (rro, rnosuid, ...): mount_setattr(AT_RECURSIVE) after the mount. */
   recAttrSet: number;
   recAttrClr: number;
+  /** tmpcopyup (runc's extension, added by Podman): a tmpfs starts with a copy of the directory it covers. */
+  copyUp: boolean;
 }
 
 /** MOUNT_ATTR_* of <linux/mount.h>. The atime modes are a 3-bit field (MOUNT_ATTR__ATIME). */
@@ -58,10 +60,13 @@ const PROPAGATION: Readonly<Record<string, number>> = {
 };
 
 /** Options that runc supports but oci-ts does not apply yet: refused, never silently ignored. */
-const NOT_YET = new Set(['tmpcopyup', 'idmap', 'ridmap']);
+const NOT_YET = new Set(['idmap', 'ridmap']);
+
+/** Extensions that are neither flags nor data (runc's configs.EXT_*). */
+const EXTENSIONS = ['tmpcopyup'] as const;
 
 export function parseMountOptions(options: readonly string[] | undefined, pointer: string): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, recAttrSet: 0, recAttrClr: 0 };
+  const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, recAttrSet: 0, recAttrClr: 0, copyUp: false };
   (options ?? []).forEach((opt, i) => {
     if (opt === 'bind' || opt === 'rbind') {
       out.bind = true;
@@ -81,6 +86,8 @@ export function parseMountOptions(options: readonly string[] | undefined, pointe
       // A later option wins over an earlier one for the same attribute (as with plain flags).
       out.recAttrSet = (out.recAttrSet & ~clr & ~set) | set;
       out.recAttrClr = (out.recAttrClr & ~set) | clr;
+    } else if (opt === 'tmpcopyup') {
+      out.copyUp = true;
     } else if (NOT_YET.has(opt)) {
       throw configError('config.json', `${pointer}/options/${i}`, `mount option "${opt}" is not supported by this build of oci-ts`);
     } else {
@@ -96,5 +103,5 @@ export const BIND_REMOUNT_MASK =
 
 /** Every option this build applies (reported by `oci-ts features`). */
 export function supportedMountOptions(): string[] {
-  return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)].sort();
+  return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), ...EXTENSIONS].sort();
 }

@@ -42,6 +42,7 @@ export const Op = {
   OOM_SCORE: 51,
   PTY: 53,
   DUMPABLE: 54,
+  DEFAULT_HOME: 55,
   // config fields (docs/shim-protocol.md, "Config-field ops")
   PERSONALITY: 70,
   SCHEDULER: 71,

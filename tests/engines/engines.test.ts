@@ -946,7 +946,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     // podman adds "tmpcopyup" to every tmpfs; "notmpcopyup" and --read-only-tmpfs=false avoid it
-    // (the documented workaround while oci-ts refuses tmpcopyup)
+    // (the workaround documented while oci-ts refused tmpcopyup: it must keep working)
     name: 'tmpfs-notmpcopyup',
     docker: null,
     ctr: null,

@@ -1,7 +1,7 @@
 /**
  * Recursive mount attributes (rro, rnosuid, rnoexec, rnoatime, ...): mount_setattr(AT_RECURSIVE)
  * reaches submounts of an rbind, as /proc/self/mountinfo and a failing write show. Options this
- * build does not apply (tmpcopyup, idmap, ridmap) are refused with nothing left behind.
+ * build does not apply (idmap, ridmap) are refused with nothing left behind.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -88,7 +88,7 @@ describe('config: recursive mount options', { skip: skipReason }, () => {
     test('mount uidMappings (an idmapped mount)', () => {
       s.refused((x) => { x.mounts.unshift({ destination: '/data', type: 'bind', source: vol, options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }); }, '/mounts/0/uidMappings', /idmapped mounts are not supported/);
     });
-    for (const opt of ['tmpcopyup', 'idmap', 'ridmap']) {
+    for (const opt of ['idmap', 'ridmap']) {
       test(opt, () => {
         s.refused((x) => { x.mounts.unshift({ destination: '/data', type: 'bind', source: vol, options: ['rbind', opt] }); }, '/mounts/0/options/1', new RegExp(`mount option \\\\?"${opt}\\\\?" is not supported`));
       });

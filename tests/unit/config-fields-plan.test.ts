@@ -170,8 +170,11 @@ describe('recursive mount attributes', () => {
     assert.equal(parseMountOptions(['ro', 'nosuid'], '/m').recAttrSet, 0);
   });
 
-  test('tmpcopyup, idmap and ridmap are still refused', () => {
-    for (const opt of ['tmpcopyup', 'idmap', 'ridmap']) {
+  test('idmap and ridmap are still refused; tmpcopyup is parsed into a flag', () => {
+    assert.equal(parseMountOptions(['mode=755', 'tmpcopyup'], '/m').copyUp, true);
+    assert.deepEqual(parseMountOptions(['mode=755', 'tmpcopyup'], '/m').data, ['mode=755']);
+    assert.equal(parseMountOptions(['mode=755'], '/m').copyUp, false);
+    for (const opt of ['idmap', 'ridmap']) {
       assert.throws(() => parseMountOptions(['rbind', opt], '/mounts/4'), new RegExp(`/mounts/4/options/1: mount option "${opt}" is not supported`));
     }
   });

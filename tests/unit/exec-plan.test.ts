@@ -55,6 +55,7 @@ test('the whole plan: joins (mount last), fork, cgroup sync, session, identity, 
     { op: 'RLIMIT', args: ['7', '512', '1024'] },
     { op: 'CHDIR', args: ['/work'] },
     { op: 'UMASK', args: ['22'] },
+    { op: 'DEFAULT_HOME', args: ['1000'] },
     { op: 'BOUNDING', args: [String((1 << 5) | (1 << 0))] },
     { op: 'SETUSER', args: ['1000', '1000', '5'] },
     { op: 'CAPS', args: ['32', '32', '32'] },
@@ -62,8 +63,23 @@ test('the whole plan: joins (mount last), fork, cgroup sync, session, identity, 
     { op: 'NO_NEW_PRIVS', args: [] },
     { op: 'LOOKUP', args: ['sh', '/bin:/usr/bin'] },
     { op: 'CLOSE_FDS', args: ['3'] },
-    { op: 'EXEC', args: ['3', 'sh', '-c', 'true', 'PATH=/bin:/usr/bin', 'TERM=xterm', 'HOME=/'] },
+    { op: 'EXEC', args: ['3', 'sh', '-c', 'true', 'PATH=/bin:/usr/bin', 'TERM=xterm'] },
   ]);
+});
+
+test('HOME: from the container\'s /etc/passwd (DEFAULT_HOME, after the mount ns join) unless env sets it', () => {
+  const ops = plan(proc((q) => { q.user.uid = 65534; }));
+  const i = names(ops).indexOf('DEFAULT_HOME');
+  assert.deepEqual(ops[i]!.args, ['65534']);
+  assert.ok(i > names(ops).indexOf('CLONE') && i < names(ops).indexOf('SETUSER'));
+  assert.ok(!ops.at(-1)!.args.some((a) => a.startsWith('HOME=')));
+  const set = plan(proc((q) => { q.env!.push('HOME=/data'); }));
+  assert.ok(!names(set).includes('DEFAULT_HOME'));
+  assert.equal(set.at(-1)!.args.at(-1), 'HOME=/data');
+  // An empty HOME counts as none (runc): dropped, and looked up.
+  const empty = plan(proc((q) => { q.env = ['HOME=/a', 'PATH=/bin', 'HOME=']; }));
+  assert.ok(names(empty).includes('DEFAULT_HOME'));
+  assert.deepEqual(empty.at(-1)!.args.slice(4), ['PATH=/bin']);
 });
 
 test('a user namespace is joined first, and the child becomes its root before anything else', () => {

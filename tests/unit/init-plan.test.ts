@@ -73,8 +73,22 @@ test('identity ops: user, groups, caps and the program, in a safe order', () => 
   assert.ok(names.indexOf('SETUSER') < names.indexOf('CAPS'));
   assert.ok(names.indexOf('READY') < names.indexOf('WAIT_START'));
   assert.equal(names.at(-1), 'EXEC');
-  assert.deepEqual(plan.at(-1)!.args, ['3', 'sh', '-c', 'true', 'PATH=/bin', 'HOME=/']);
+  assert.deepEqual(plan.at(-1)!.args, ['3', 'sh', '-c', 'true', 'PATH=/bin']);
   assert.deepEqual(plan.find((o) => o.op === 'LOOKUP')!.args, ['sh', '/bin']);
+});
+
+test('HOME not in env: DEFAULT_HOME for the process uid, inside the container, before SETUSER', () => {
+  for (const noPivot of [false, true]) {
+    const plan = ops(spec(), { noPivot });
+    const names = plan.map((o) => o.op);
+    const i = names.indexOf('DEFAULT_HOME');
+    assert.deepEqual(plan[i]!.args, ['1000']);
+    assert.ok(i > names.indexOf(noPivot ? 'CHROOT' : 'PIVOT_ROOT'));
+    assert.ok(i < names.lastIndexOf('SETUSER'));
+  }
+  const set = ops(spec((s) => { s.process!.env!.push('HOME=/srv'); }));
+  assert.ok(!set.some((o) => o.op === 'DEFAULT_HOME'));
+  assert.deepEqual(set.at(-1)!.args.slice(4), ['PATH=/bin', 'HOME=/srv']);
 });
 
 test('default devices are made unless the config lists the same path', () => {
@@ -90,7 +104,20 @@ test('no new mount namespace is refused with the field named', () => {
 });
 
 test('unsupported mount options are refused, not ignored', () => {
-  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'tmpfs', options: ['tmpcopyup'] }); })), /config\.json \/mounts\/3\/options\/0: mount option "tmpcopyup" is not supported/);
+  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/srv', options: ['rbind', 'idmap'] }); })), /config\.json \/mounts\/3\/options\/1: mount option "idmap" is not supported/);
+});
+
+test('tmpcopyup: a tmpfs mount point made with copy-up (mk D); ro only after the copy; a no-op elsewhere', () => {
+  const mount = (options: string[], type = 'tmpfs'): { op: string; args: string[] } =>
+    ops(spec((s) => { s.mounts!.push({ destination: '/data', type, source: type === 'bind' ? '/srv' : type, options }); }))
+      .find((o) => o.op === 'MOUNT' && o.args[1] === '/data')!;
+  const rw = mount(['tmpcopyup', 'nosuid', 'mode=755']);
+  assert.deepEqual(rw.args, ['tmpfs', '/data', 'tmpfs', String(MS.NOSUID), 'mode=755', '0', '0', 'D']);
+  const ro = mount(['ro', 'nosuid', 'tmpcopyup']);
+  assert.deepEqual([ro.args[3], ro.args[5], ro.args[7]], [String(MS.NOSUID), String(MS.RDONLY | MS.NOSUID), 'D']);
+  assert.deepEqual(mount(['nosuid']).args.slice(5), ['0', '0', 'd']);
+  assert.equal(mount(['rbind', 'tmpcopyup'], 'bind').args[7], 'd');
+  assert.equal(mount(['tmpcopyup'], 'proc').args[7], 'd');
 });
 
 test('preserved fds move the close-range start; --no-pivot uses chroot', () => {

@@ -1,0 +1,33 @@
+/**
+ * `oci-ts features` claims no more than the code applies: every mount option it lists is one the
+ * parser recognises (a flag, a propagation, a recursive attribute or an extension: never passed
+ * through as filesystem data, never refused), and the options the parser refuses are not listed.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { features } from '../../lib/features';
+import { parseMountOptions, supportedMountOptions } from '../../lib/plan/mount-options';
+
+test('every listed mount option parses to an effect, none to data', () => {
+  const listed = features().mountOptions;
+  assert.deepEqual(listed, supportedMountOptions());
+  assert.deepEqual(listed, [...listed].sort(), 'sorted');
+  assert.equal(new Set(listed).size, listed.length, 'no duplicates');
+  for (const opt of listed) {
+    const o = parseMountOptions([opt], '/mounts/0');
+    assert.deepEqual(o.data, [], `${opt} is recognised, not filesystem data`);
+  }
+});
+
+test('tmpcopyup is listed and parsed; refused options are not listed', () => {
+  const listed = features().mountOptions;
+  assert.ok(listed.includes('tmpcopyup'));
+  assert.equal(parseMountOptions(['tmpcopyup'], '/mounts/0').copyUp, true);
+  for (const opt of ['idmap', 'ridmap']) {
+    assert.ok(!listed.includes(opt), `${opt} is not claimed`);
+    assert.throws(() => parseMountOptions([opt], '/mounts/0'), /is not supported/);
+  }
+  // An unknown word is filesystem data (mode=755, size=...), which features does not list.
+  assert.deepEqual(parseMountOptions(['mode=755'], '/mounts/0').data, ['mode=755']);
+  assert.ok(!listed.includes('mode=755'));
+});
