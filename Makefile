@@ -36,7 +36,7 @@ BASE_NODE    := build/node-stripped
 SCHEMAS      := $(shell find schemas -type f -name '*.json' 2>/dev/null)
 SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
 # what every bundle and executable depends on besides its own sources
-BUILD_DEPS   := $(BUILD_JS) lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
+BUILD_DEPS   := $(BUILD_JS) scripts/build-common.mjs lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
 .PHONY: all build lib fuzz test-engines deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
 

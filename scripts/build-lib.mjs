@@ -9,22 +9,13 @@
 // 2. tsc --emitDeclarationOnly writes the .d.ts files of lib/index.ts and everything it imports
 //    into dist/types (dist/types/lib/index.d.ts is package.json "types").
 // --depfile writes a make dependency file (every source esbuild or tsc read) for incremental builds.
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { esbuildBundle, ffiHash, makeDie, ROOT, writeAtomic, writeDepfile } from './build-common.mjs';
 
-const require = createRequire(import.meta.url);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FFI_NODE = 'node_modules/@yuuang/ffi-rs-linux-x64-gnu/ffi-rs.linux-x64-gnu.node';
 const ENTRY = 'lib/index.ts';
-
-function die(msg) {
-  process.stderr.write(`build-lib.mjs: ${msg}\n`);
-  process.exit(1);
-}
+const die = makeDie('build-lib.mjs');
 
 function parseArgs(argv) {
   const opts = { out: 'dist/lib.cjs', types: 'dist/types', depfile: undefined };
@@ -36,74 +27,11 @@ function parseArgs(argv) {
   return opts;
 }
 
-function ffiHash() {
-  const file = path.join(ROOT, FFI_NODE);
-  if (!fs.existsSync(file)) return '';
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16);
-}
-
-function gitCommit() {
-  if (process.env.OCI_TS_COMMIT) return process.env.OCI_TS_COMMIT;
-  const f = path.join(ROOT, 'build', 'commit.txt');
-  if (fs.existsSync(f)) return fs.readFileSync(f, 'utf8').trim() || 'unknown';
-  try {
-    return execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function writeAtomic(file, data) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
-function makeEscape(p) {
-  return p.replace(/ /g, '\\ ').replace(/\$/g, '$$$$').replace(/#/g, '\\#');
-}
-
 /** The bundle; returns the source files esbuild read (relative to the cwd). */
 async function bundle(out) {
-  const esbuild = require('esbuild');
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, ENTRY)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    outfile: path.resolve(out),
-    metafile: true,
-    logLevel: 'warning',
-    legalComments: 'none',
-    define: {
-      'import.meta.url': '__import_meta_url',
-      OCI_TS_FFI_HASH: JSON.stringify(ffiHash()),
-      OCI_TS_VERSION: JSON.stringify(pkg.version),
-      OCI_TS_COMMIT: JSON.stringify(gitCommit()),
-    },
-    banner: { js: "var __import_meta_url = require('url').pathToFileURL(__filename).href;" },
-    alias: { 'string-width': './lib/sys/string-width-lite.ts' },
-  });
-  if (result.outputFiles.length !== 1) die(`expected one output file, got ${result.outputFiles.length}`);
-  let text = result.outputFiles[0].text;
-  while (text.startsWith('#!')) text = text.slice(text.indexOf('\n') + 1);
+  const { text, inputs } = await esbuildBundle({ entry: path.join(ROOT, ENTRY), out, metafile: true, ffiHash: ffiHash({ allowMissing: true }) });
   writeAtomic(path.resolve(out), text);
-  return Object.keys(result.metafile.inputs)
-    .filter((f) => !f.includes(':')) // skip virtual inputs like <define:...>
-    .map((f) => path.relative(process.cwd(), path.resolve(ROOT, f)));
-}
-
-/** A make dependency file: OUT depends on every input (and each input is a phony target). */
-function writeDepfile(depfile, out, inputs) {
-  const rel = path.relative(process.cwd(), path.resolve(out));
-  const lines = [`${makeEscape(rel)}: ${inputs.map(makeEscape).join(' \\\n  ')}`, ''];
-  for (const f of inputs) lines.push(`${makeEscape(f)}:`);
-  writeAtomic(path.resolve(depfile), lines.join('\n') + '\n');
+  return inputs;
 }
 
 /** The .d.ts files; returns the project sources tsc read (type-only imports included, which esbuild skips). */

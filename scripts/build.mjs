@@ -16,22 +16,15 @@
 //       the same node binary) to OUT.tmp, injects the blob with postject's API and renames.
 //
 // See /work/shared/docs/node-sea.md (the lab notes these recipes come from).
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { esbuildBundle, ffiHash, makeDie, writeAtomic, writeDepfile } from './build-common.mjs';
 
 const require = createRequire(import.meta.url);
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FFI_NODE = 'node_modules/@yuuang/ffi-rs-linux-x64-gnu/ffi-rs.linux-x64-gnu.node';
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-function die(msg) {
-  process.stderr.write(`build.mjs: ${msg}\n`);
-  process.exit(1);
-}
+const die = makeDie('build.mjs');
 
 function parseArgs(argv) {
   const pos = [];
@@ -51,73 +44,11 @@ function parseArgs(argv) {
   return { pos, opts };
 }
 
-/** First 16 hex digits of the sha256 of the ffi-rs addon: names its cached copy under <root>/lib. */
-function ffiHash(file = path.join(ROOT, FFI_NODE)) {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16);
-}
-
-function gitCommit() {
-  if (process.env.OCI_TS_COMMIT) return process.env.OCI_TS_COMMIT;
-  const f = path.join(ROOT, 'build', 'commit.txt');
-  if (fs.existsSync(f)) return fs.readFileSync(f, 'utf8').trim() || 'unknown';
-  try {
-    return execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function writeAtomic(file, data, mode) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
-  fs.renameSync(tmp, file);
-}
-
-function makeEscape(p) {
-  return p.replace(/ /g, '\\ ').replace(/\$/g, '$$$$').replace(/#/g, '\\#');
-}
-
 async function bundle(entry, out, opts) {
-  const esbuild = require('esbuild');
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.resolve(entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    outfile: path.resolve(out),
-    metafile: Boolean(opts.depfile),
-    logLevel: 'warning',
-    legalComments: 'none',
-    // yargs 18 is ESM-only; its platform shim needs import.meta.url (createRequire).
-    define: {
-      'import.meta.url': '__import_meta_url',
-      OCI_TS_FFI_HASH: JSON.stringify(ffiHash()),
-      OCI_TS_VERSION: JSON.stringify(pkg.version),
-      OCI_TS_COMMIT: JSON.stringify(gitCommit()),
-    },
-    banner: { js: "var __import_meta_url = require('url').pathToFileURL(__filename).href;" },
-    // string-width@7/8 build an Intl.Segmenter at module load (~17 ms each).
-    alias: { 'string-width': './lib/sys/string-width-lite.ts' },
-  });
-  if (result.outputFiles.length !== 1) die(`expected one output file, got ${result.outputFiles.length}`);
-  // Exactly one hashbang (the entry's own one, if any, is dropped by this rewrite).
-  let text = result.outputFiles[0].text;
-  while (text.startsWith('#!')) text = text.slice(text.indexOf('\n') + 1);
+  const { text, inputs } = await esbuildBundle({ entry: path.resolve(entry), out, metafile: Boolean(opts.depfile), ffiHash: ffiHash() });
+  // Exactly one hashbang (the entry's own one, if any, was dropped by esbuildBundle).
   writeAtomic(path.resolve(out), '#!/usr/bin/env node\n' + text, 0o755);
-  if (opts.depfile) {
-    const inputs = Object.keys(result.metafile.inputs)
-      .filter((f) => !f.includes(':')) // skip virtual inputs like <define:...>
-      .map((f) => path.relative(process.cwd(), path.resolve(ROOT, f)));
-    const rel = path.relative(process.cwd(), path.resolve(out));
-    const lines = [`${makeEscape(rel)}: ${inputs.map(makeEscape).join(' \\\n  ')}`, ''];
-    for (const f of inputs) lines.push(`${makeEscape(f)}:`);
-    writeAtomic(path.resolve(opts.depfile), lines.join('\n') + '\n');
-  }
+  if (opts.depfile) writeDepfile(opts.depfile, out, inputs);
 }
 
 async function sea(main, out, opts) {

@@ -203,6 +203,20 @@ function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(ENGDIR, `${tag}-`));
 }
 
+/** The volume scenario: `run(dir, cmd)` runs cmd with dir bound read-write at /data and read-only at /ro. */
+async function checkVolume(run: (dir: string, cmd: string[]) => Promise<Res>): Promise<void> {
+  const dir = tmpDir('vol');
+  try {
+    fs.writeFileSync(path.join(dir, 'in'), 'from-host\n');
+    const r = ok(await run(dir, ['sh', '-c', 'cat /data/in && echo from-container >/data/out && cat /ro/in && ! touch /ro/x']));
+    assert.equal(r.stdout, 'from-host\nfrom-host\n', fmt(r));
+    has(r, /Read-only file system/, 'stderr');
+    assert.equal(fs.readFileSync(path.join(dir, 'out'), 'utf8'), 'from-container\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const TRAP = 'trap "echo got-USR1 >>$LOG" USR1; trap "echo got-HUP >>$LOG" HUP; echo ready >>$LOG; while true; do sleep 0.1; done';
 const RESOURCES_CAT = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us '
   + '/sys/fs/cgroup/cpu/cpu.shares; cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-swap-accounting';
@@ -523,33 +537,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'volume',
-    dockerish: async (x) => {
-      const dir = tmpDir('vol');
-      try {
-        fs.writeFileSync(path.join(dir, 'in'), 'from-host\n');
-        const r = ok(await x.run(['--rm', '-v', `${dir}:/data`, '-v', `${dir}:/ro:ro`],
-          ['sh', '-c', 'cat /data/in && echo from-container >/data/out && cat /ro/in && ! touch /ro/x']));
-        assert.equal(r.stdout, 'from-host\nfrom-host\n', fmt(r));
-        has(r, /Read-only file system/, 'stderr');
-        assert.equal(fs.readFileSync(path.join(dir, 'out'), 'utf8'), 'from-container\n');
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    },
-    ctr: async (c) => {
-      const dir = tmpDir('vol');
-      try {
-        fs.writeFileSync(path.join(dir, 'in'), 'from-host\n');
-        const r = ok(await c.run(['--rm', '--mount', `type=bind,src=${dir},dst=/data,options=rbind:rw`,
-          '--mount', `type=bind,src=${dir},dst=/ro,options=rbind:ro`], c.name(),
-        ['sh', '-c', 'cat /data/in && echo from-container >/data/out && cat /ro/in && ! touch /ro/x']));
-        assert.equal(r.stdout, 'from-host\nfrom-host\n', fmt(r));
-        has(r, /Read-only file system/, 'stderr');
-        assert.equal(fs.readFileSync(path.join(dir, 'out'), 'utf8'), 'from-container\n');
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    dockerish: (x) => checkVolume((dir, cmd) => x.run(['--rm', '-v', `${dir}:/data`, '-v', `${dir}:/ro:ro`], cmd)),
+    ctr: (c) => checkVolume((dir, cmd) => c.run(['--rm', '--mount', `type=bind,src=${dir},dst=/data,options=rbind:rw`,
+      '--mount', `type=bind,src=${dir},dst=/ro,options=rbind:ro`], c.name(), cmd)),
   },
   {
     // podman turns --tmpfs into a tmpfs mount with the "tmpcopyup" option

@@ -9,17 +9,10 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { compileSeccompCached } from '../../lib/seccomp/cache';
 import { compileSeccomp } from '../../lib/seccomp/compile';
-import { libseccomp } from '../../lib/seccomp/libseccomp';
 import type { Seccomp } from '../../lib/spec/types';
+import { libseccompSkipReason } from '../helpers/seccomp';
 
-const skip = ((): string | undefined => {
-  try {
-    libseccomp();
-    return undefined;
-  } catch (e) {
-    return `libseccomp unavailable: ${String(e)}`;
-  }
-})();
+const skip = libseccompSkipReason();
 
 describe('seccomp program cache', { skip }, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'oci-ts-seccomp-cache-'));

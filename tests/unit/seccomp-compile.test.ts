@@ -10,17 +10,10 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { compileSeccomp } from '../../lib/seccomp/compile';
 import { seccompFeatures } from '../../lib/seccomp/features';
-import { libseccomp } from '../../lib/seccomp/libseccomp';
 import type { Seccomp } from '../../lib/spec/types';
+import { libseccompSkipReason } from '../helpers/seccomp';
 
-const skip = ((): string | undefined => {
-  try {
-    libseccomp();
-    return undefined;
-  } catch (e) {
-    return `libseccomp unavailable: ${String(e)}`;
-  }
-})();
+const skip = libseccompSkipReason();
 
 const FIXTURES = path.join(__dirname, '../fixtures/seccomp');
 const fixture = (name: string): Seccomp => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Seccomp;

@@ -1,26 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { OciError } from '../../lib/errors';
 import { defaultSpec } from '../../lib/spec/default-spec';
 import { validateConfig, validateFeatures, validateProcess, validateState } from '../../lib/spec/validate';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const VALIDATORS = path.join(ROOT, 'build', 'validators.cjs');
-
-/** Build build/validators.cjs when it is missing or older than a schema or the build script. */
-function ensureValidatorBuilt(): void {
-  const inputs = [
-    path.join(ROOT, 'scripts', 'build-validator.mjs'),
-    ...fs.readdirSync(path.join(ROOT, 'schemas')).map((f) => path.join(ROOT, 'schemas', f)),
-  ];
-  const built = fs.existsSync(VALIDATORS) ? fs.statSync(VALIDATORS).mtimeMs : -1;
-  if (inputs.some((f) => fs.statSync(f).mtimeMs > built)) {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-validator.mjs')], { cwd: ROOT, stdio: 'pipe' });
-  }
-}
+import { ensureValidatorBuilt, VALIDATORS } from '../helpers/validators';
 
 before(ensureValidatorBuilt);
 
