@@ -149,6 +149,18 @@ export function listIds(root: string): string[] {
   return entries.filter((e) => e.isDirectory() && isValidContainerId(e.name)).map((e) => e.name).sort();
 }
 
+/**
+ * Remove a container's directory. It is first renamed to a name no id can take, atomically: a
+ * racing call (a create waiting for the lock, say) then finds the id gone instead of writing a
+ * file into a directory that is half removed (rmdir would fail with ENOTEMPTY).
+ */
 export function removeContainerDir(root: string, id: string): void {
-  fs.rmSync(containerDir(root, id), { recursive: true, force: true });
+  const tomb = path.join(root, `:deleted-${id}-${process.pid}`);
+  try {
+    fs.renameSync(containerDir(root, id), tomb);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  fs.rmSync(tomb, { recursive: true, force: true });
 }
