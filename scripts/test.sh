@@ -14,6 +14,7 @@ mode=${1:-all}; shift || true
 unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
 
 shopt -s nullglob
+engines=()
 files=(tests/unit/*.test.ts)
 case $mode in
   unit) ;;
@@ -23,6 +24,12 @@ case $mode in
       :
     elif [ "$(id -u)" -eq 0 ]; then
       files+=("${integ[@]}")
+      # The engine suite (Docker, containerd, Podman with runc and oci-ts): it installs the engines
+      # from apt and starts private daemons. OCI_TS_ENGINES=0 leaves it out.
+      if [ "${OCI_TS_ENGINES:-1}" != 0 ]; then
+        engines=(tests/engines/*.test.ts)
+        files+=("${engines[@]}")
+      fi
     else
       echo "test.sh: NOT running the ${#integ[@]} integration test files: they need root (sudo make test)" >&2
     fi
@@ -31,4 +38,9 @@ case $mode in
 esac
 [ ${#files[@]} -gt 0 ] || { echo "test.sh: no test files found" >&2; exit 1; }
 
-exec node --import tsx --test --test-reporter=spec "$@" "${files[@]}"
+if [ ${#engines[@]} -gt 0 ]; then
+  # The suite stops its daemons itself; this also covers an interrupted run.
+  trap 'bash tests/engines/env.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+# One file at a time: the engine suite checks the whole host for leaks after each scenario.
+node --import tsx --test --test-reporter=spec --test-concurrency=1 "$@" "${files[@]}"
