@@ -55,6 +55,8 @@ export function sh(argv: string[], o: RunOpts = {}): Promise<Res> {
   const cmd = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), {
+      // conmon writes files (an `oom` marker) into podman's cwd: keep them out of the repo.
+      cwd: fs.existsSync(ENGDIR) ? ENGDIR : '/tmp',
       stdio: ['pipe', 'pipe', 'pipe', ...(o.fds ?? [])],
       env: o.env ?? cleanEnv(),
     });

@@ -305,3 +305,45 @@ test('real run on this host: `oci-ts doctor` prints text and JSON, exit status f
   assert.match(t.stdout, /^oci-ts doctor: Linux /);
   assert.match(t.stdout, /\n(A basic container can run on this host\.|A basic container cannot run on this host: .*)\n$/);
 });
+
+test('real run on this host: doctor\'s kernel, cgroup mode and seccomp answers match /proc and /sys', { skip: fs.existsSync(ociTsBinary) ? false : `${ociTsBinary} is missing: run make build` }, () => {
+  const r = spawnSync(ociTsBinary, ['--root', path.join(os.tmpdir(), 'oci-ts-doctor-test'), 'doctor', '--format', 'json'], { encoding: 'utf8', env: cleanEnv(), cwd: repoRoot, timeout: 30_000 });
+  const report = JSON.parse(r.stdout) as DoctorReport;
+  const data = (id: string): Record<string, unknown> => {
+    const c = report.checks.find((x) => x.id === id);
+    assert.ok(c?.data, `no ${id} check with data`);
+    return c.data;
+  };
+
+  // Kernel release: /proc/sys/kernel/osrelease (what uname(2) reports).
+  const osrelease = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  assert.equal(report.host.kernel, osrelease);
+  assert.equal(data('kernel').release, osrelease);
+  assert.deepEqual(data('kernel').version, parseKernelVersion(osrelease));
+
+  // Cgroup mode: from the cgroup and cgroup2 mounts of /proc/self/mountinfo (the doctor is our
+  // child, in the same mount namespace).
+  const cgroupMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => {
+    const f = l.split(' ');
+    return { mountpoint: f[4]!, fstype: f[f.indexOf('-') + 1]! };
+  });
+  const v1 = cgroupMounts.filter((m) => m.fstype === 'cgroup');
+  const v2 = cgroupMounts.filter((m) => m.fstype === 'cgroup2');
+  const mode = v1.length === 0 ? (v2.length > 0 ? 'unified' : undefined) : v2.length > 0 ? 'hybrid' : 'v1';
+  const cg = data('cgroups');
+  if (mode === undefined) {
+    assert.equal(report.checks.find((c) => c.id === 'cgroups')?.status, 'fail');
+  } else {
+    assert.equal(cg.mode, mode);
+    const hier = cg.hierarchies as Array<{ kind: string; mountpoint: string }>;
+    assert.deepEqual(hier.filter((h) => h.kind === 'v2').map((h) => h.mountpoint).sort(), [...new Set(v2.map((m) => m.mountpoint))].sort());
+    assert.deepEqual(hier.filter((h) => h.kind === 'v1').map((h) => h.mountpoint).sort(), [...new Set(v1.map((m) => m.mountpoint))].sort());
+  }
+
+  // Seccomp: the kernel has it when /proc/self/status has a Seccomp: line; the doctor's own mode
+  // is ours (a child inherits the seccomp mode and filters).
+  const seccompLine = /^Seccomp:\s*(\d+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  const sc = data('seccomp');
+  assert.equal(sc.kernel, seccompLine !== null);
+  if (seccompLine !== null) assert.equal(sc.mode, seccompLine[1]);
+});
