@@ -9,6 +9,7 @@
 #   make demo           deps + build, then run a busybox container with dist/oci-ts
 #   make bench          oci-ts vs runc, crun and the Node floor -> bench/results/latest.{md,png} (BENCH_ENGINES=1: + docker/podman)
 #   make fuzz           a long property-based fuzz run (OCI_TS_FUZZ_RUNS, OCI_TS_FUZZ_SEED)
+#   make soak           build, then 500 leak-soak lifecycles (OCI_TS_SOAK_CYCLES to change)
 #   make clean          remove build/ and dist/
 #
 # Incremental: every output is a file target. The bundle's inputs come from esbuild's
@@ -38,14 +39,14 @@ SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
 # what every bundle and executable depends on besides its own sources
 BUILD_DEPS   := $(BUILD_JS) scripts/build-common.mjs lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
-.PHONY: all build lib fuzz test-engines deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
+.PHONY: all build lib fuzz soak test-engines deps deps-system deps-npm typecheck test test-unit demo bench clean help FORCE
 
 all: build
 
 build: dist/oci-ts dist/oci-ts.cjs dist/hello lib
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------------------------
 # dependencies
@@ -145,3 +146,8 @@ fuzz: build
 # the engines from apt, private daemon configs, full teardown). See docs/engines.md.
 test-engines: build
 	bash tests/engines/run.sh
+
+# The leak soak: full lifecycles counting processes, mounts, cgroups, fds, files and memfds.
+soak: build
+	env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS OCI_TS_SOAK_CYCLES=$${OCI_TS_SOAK_CYCLES:-500} \
+	  node --import tsx --test --test-reporter=spec tests/integration/soak.test.ts

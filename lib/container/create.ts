@@ -46,6 +46,9 @@ export interface Created {
 }
 
 export async function createContainer(o: CreateOptions): Promise<Created> {
+  // Before anything touches the root: namespaces, mounts and cgroups need root, and a half
+  // attempt would leave a state dir (and an addon cache) owned by the caller.
+  if (process.geteuid?.() !== 0) throw new OciError('system', 'must be run as root (rootless containers are not supported)');
   validateContainerId(o.id);
   const { spec, bundle, rootfs } = loadBundle(o.bundle);
   trace('validate');

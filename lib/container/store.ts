@@ -52,12 +52,18 @@ export function fifoPath(root: string, id: string): string {
   return path.join(root, id, 'exec.fifo');
 }
 
-/** Make the container's directory; EEXIST means the id is taken. */
+/**
+ * Make the container's directory; EEXIST means the id is taken. The root and the container dirs
+ * are 0700 (runc makes its root 0700 too): only root reads the state, the config copy in it or
+ * the cache. Nothing in a container needs to traverse them: the init (even as a mapped uid in a
+ * user namespace) reopens exec.fifo through /proc/self/fd of an fd the shim opened as root,
+ * and a magic link is not subject to the permissions of the directories on the way.
+ */
 export function makeContainerDir(root: string, id: string): string {
-  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const dir = containerDir(root, id);
   try {
-    fs.mkdirSync(dir, { mode: 0o711 });
+    fs.mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new OciError('exists', 'container with given ID already exists');

@@ -6,7 +6,11 @@
  * (a musl probe through process.report). So the addon is embedded as the SEA asset
  * `ffi-rs.node`, written once to `<root>/:cache/ffi-rs-<hash>.node` (the hash is computed at build
  * time and injected as OCI_TS_FFI_HASH; atomic tmp + rename) and loaded with `process.dlopen`.
- * When the root is not writable, an unnamed O_TMPFILE copy in /dev/shm is loaded instead.
+ * The cached file is trusted only after checks (the cache dir private to root, the file owned by
+ * root and writable by nobody else, its sha256 matching the hash); otherwise it is rewritten,
+ * and the verified fd itself is dlopen'ed (/proc/self/fd/N), never the path checked earlier.
+ * When the root is not writable or the cache fails its checks, an unnamed O_TMPFILE copy in
+ * /dev/shm is loaded instead.
  * Outside a SEA the addon is loaded straight from node_modules.
  *
  * The wrapper replaces ffi-rs's index.js: `NativeLibrary.func()` returns a typed JS function
@@ -15,7 +19,7 @@
  * does that and throws a SyscallError. NULL pointers are passed as an 'i64' 0.
  */
 import { createHash } from 'node:crypto';
-import { runtimeCacheDir } from './cache';
+import { privateCacheDir, runtimeCacheDir, trustedOwner } from './cache';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,23 +82,57 @@ export function ffiCachePath(root: string = DEFAULT_ROOT, hash: string = ffiHash
   return path.join(runtimeCacheDir(root), `ffi-rs-${hash}.node`);
 }
 
-/** Writes the addon to `<root>/:cache/ffi-rs-<hash>.node` unless it is there; returns the path. */
-function ensureCached(root: string): string {
+/**
+ * A read-only fd of the cached addon when it can be trusted: a regular file (not a symlink) owned
+ * by root or the caller, writable by nobody else, whose sha256 starts with `hash`. undefined when
+ * it is missing or fails a check.
+ */
+function openVerified(file: string, hash: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined; // missing, a symlink (ELOOP), ...: rewritten by the caller
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFile() && trustedOwner(st.uid) && (st.mode & 0o022) === 0 && st.size > 0 && st.size < 256 << 20) {
+      const digest = createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+      if (hash.length >= 16 && digest.startsWith(hash)) return fd;
+    }
+  } catch {
+    /* unreadable: not trusted */
+  }
+  fs.closeSync(fd);
+  return undefined;
+}
+
+/**
+ * The addon in `<root>/:cache/ffi-rs-<hash>.node`, written (tmp + rename) when it is missing or
+ * fails verification (openVerified: owner, mode, sha256). Returns the path and a read-only fd of
+ * the verified file; the caller dlopens that fd, so the bytes checked are the bytes loaded.
+ * Throws when the cache dir is not private (see privateCacheDir) or the copy cannot be written.
+ */
+function ensureCached(root: string): { file: string; fd: number } {
   let bytes: Buffer | undefined;
   const hash = typeof OCI_TS_FFI_HASH === 'string' && OCI_TS_FFI_HASH ? OCI_TS_FFI_HASH : ffiHash((bytes = readAsset('ffi-rs.node')));
   const file = ffiCachePath(root, hash);
-  if (fs.existsSync(file)) return file;
+  privateCacheDir(root);
+  const fd = openVerified(file, hash);
+  if (fd !== undefined) return { file, fd };
   bytes ??= readAsset('ffi-rs.node');
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   try {
+    fs.rmSync(tmp, { force: true }); // a leftover of a killed process with our pid
     fs.writeFileSync(tmp, bytes, { mode: 0o500, flag: 'wx' });
-    fs.renameSync(tmp, file); // atomic; a concurrent writer renames identical bytes
+    fs.renameSync(tmp, file); // atomic; replaces a bad copy, or a concurrent writer's identical bytes
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-  return file;
+  const again = openVerified(file, hash);
+  if (again === undefined) throw new Error(`${file}: the copy just written does not verify`);
+  return { file, fd: again };
 }
 
 export interface LoadFfiOptions {
@@ -118,8 +156,12 @@ export function loadFfiRs(opts: LoadFfiOptions = {}): FfiRsBinding {
   }
   let firstError: unknown;
   try {
-    const file = ensureCached(root);
-    binding = dlopen(file);
+    const { file, fd } = ensureCached(root);
+    try {
+      binding = dlopen(`/proc/self/fd/${fd}`);
+    } finally {
+      fs.closeSync(fd);
+    }
     loadedFrom = file;
     return binding;
   } catch (e) {
