@@ -249,6 +249,10 @@ export function hostSnapshot(): string[] {
     const mp = l.split(' ')[1];
     if (!mp || !ENGINE_PATHS.test(mp)) continue;
     if (mp === '/run/docker/netns/default' || mp === '/var/run/docker/netns/default') continue;
+    // Podman's overlay driver binds its own storage home onto itself and keeps it while any
+    // podman process has the store open; it is the engine's state, never a runtime's (a runtime
+    // mounts only inside the container's own mount namespace); it goes when podman closes the store.
+    if (mp === '/var/lib/containers/storage/overlay') continue;
     out.push(`mount ${mp}`);
   }
   let binReal = '';
