@@ -1,16 +1,19 @@
 /**
  * cgroup v2 (unified) manager.
  *
- * Device rules: cgroup v2 has no devices.allow/deny files; enforcing them needs an eBPF program
- * attached with BPF_PROG_ATTACH (BPF_CGROUP_DEVICE). That is a later issue: for now device
- * rules are SKIPPED with a logged warning on v2.
+ * Device rules: cgroup v2 has no devices.allow/deny files; they are enforced by an eBPF program
+ * (BPF_PROG_TYPE_CGROUP_DEVICE) built from the effective rules and attached to the cgroup with
+ * BPF_PROG_ATTACH (devices-bpf.ts). A directory that is not on a cgroup2 filesystem (a test's
+ * fake tree) gets no program: the rules are skipped with a warning there.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OciError, configError } from '../errors';
 import { debug, warn } from '../log';
 import { BaseManager, SIGKILL, freezeV2, frozenV2, thawV2, type ManagerInit } from './base';
+import { applyDeviceFilter } from './devices-bpf';
 import {
-  blkioWeightToIoWeight, cpuSharesToWeight, devValue, intText, memorySwapToV2, pidsLimitText, ptrToken, rdmaLine, v2Limit, validHugepageSize,
+  blkioWeightToIoWeight, cpuSharesToWeight, devValue, effectiveDeviceRules, intText, memorySwapToV2, pidsLimitText, ptrToken, rdmaLine, v2Limit, validHugepageSize,
 } from './convert';
 import { errCode, parseBig, readControl, unavailable, writeControl, writeError } from './io';
 import { statsV2, type CgroupStats } from './stats';
@@ -140,6 +143,16 @@ export class V2Manager extends BaseManager {
     if (r === undefined) return;
     const steps = planV2(this.io, this.h.mountpoint, this.path, this.dir, r);
     for (const s of steps) s();
+  }
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+function onCgroup2(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
   }
 }
 
@@ -304,9 +317,24 @@ export function planV2(io: CgroupIo, mountpoint: string, cgPath: string, dir: st
     }
   }
 
-  // ---- devices (see the file comment)
+  // ---- devices (see the file comment): the config's rules in order, then the defaults
   if (r.devices !== undefined && r.devices.length > 0) {
-    warn(`linux.resources.devices: device rules are not enforced on cgroup v2 yet (needs an eBPF device program); ${r.devices.length} rule(s) ignored`);
+    const rules = effectiveDeviceRules(r.devices); // validates (config errors) before any write
+    if (!onCgroup2(dir)) {
+      warn(`linux.resources.devices: ${dir} is not on a cgroup2 filesystem; ${r.devices.length} device rule(s) ignored`);
+    } else {
+      steps.push(() => {
+        try {
+          debug(`cgroup: attach a device program (${rules.length} rules) to ${dir}`);
+          applyDeviceFilter(dir, rules);
+        } catch (err) {
+          throw new OciError('system', `linux.resources.devices: cannot attach the device eBPF program to ${dir}: ${err instanceof Error ? err.message : String(err)}`, {
+            pointer: '/linux/resources/devices',
+            cause: err,
+          });
+        }
+      });
+    }
   }
 
   // ---- cpuset
