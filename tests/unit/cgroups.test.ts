@@ -22,8 +22,10 @@ import { checkSystemdDriver, parseSystemdCgroupPath, resolveCgroupPath } from '.
 import { hierarchyKey, parseMountinfo, probeHost, unescapeMountField } from '../../lib/cgroups/probe';
 import type { CgroupIo, HostCgroups, Resources } from '../../lib/cgroups/types';
 
-// Keep warnings (v2 device rules) out of the test output.
-configureLog({ format: 'text', debug: false, file: path.join(os.tmpdir(), `oci-ts-cgroups-unit-${process.pid}.log`) });
+// Keep warnings (v2 device rules) out of the test output; the log file goes with the test.
+const LOG_FILE = path.join(os.tmpdir(), `oci-ts-cgroups-unit-${process.pid}.log`);
+configureLog({ format: 'text', debug: false, file: LOG_FILE });
+after(() => fs.rmSync(LOG_FILE, { force: true }));
 
 // ------------------------------------------------------------------------------------------------
 // sample mountinfo texts
