@@ -9,7 +9,7 @@ import { probeHost } from '../cgroups/probe';
 import type { HostCgroups } from '../cgroups/types';
 import { DEFAULT_ROOT } from '../cli/flags';
 import { loadBundle } from '../container/bundle';
-import { hostView } from '../container/host-view';
+import { hostView, isHostDirectory } from '../container/host-view';
 import { containerDir, fifoPath } from '../container/store';
 import { describePlan, planCgroup, type CgroupHostReader, type PlanDescription } from '../plan/describe';
 import { buildInitPlan, type HostView } from '../plan/init-plan';
@@ -59,7 +59,7 @@ export function planBundle(bundlePath: string, opts: PlanBundleOptions = {}): Pl
   });
   const host: HostView = manager !== undefined
     ? hostView(manager)
-    : { isDirectory: (p) => { try { return fs.statSync(p).isDirectory(); } catch { return true; } }, cgroupViews: [] };
+    : { isDirectory: isHostDirectory, cgroupViews: [] };
   const ops = buildInitPlan({
     spec, bundle, rootfs, id, fifo: fifoPath(root, id), consoleSocket: opts.consoleSocket,
     noPivot: opts.noPivot === true, preserveFds: opts.preserveFds ?? 0, mode: opts.mode ?? 'create', host,

@@ -46,15 +46,15 @@ export function enableControllers(io: CgroupIo, mountpoint: string, cgPath: stri
   for (let i = 0; i < comps.length; i++) {
     const available = readWords(io, path.join(cur, 'cgroup.controllers'));
     const enabled = new Set(readWords(io, path.join(cur, 'cgroup.subtree_control')));
-    const todo = available.filter((c) => (wanted === 'all' || wanted.includes(c)) && !enabled.has(c));
-    if (todo.length > 0) {
+    const toEnable = available.filter((c) => (wanted === 'all' || wanted.includes(c)) && !enabled.has(c));
+    if (toEnable.length > 0) {
       const file = path.join(cur, 'cgroup.subtree_control');
-      const all = todo.map((c) => `+${c}`).join(' ');
+      const all = toEnable.map((c) => `+${c}`).join(' ');
       try {
         debug(`cgroup: write ${JSON.stringify(all)} to ${file}`);
         io.write(file, all);
       } catch {
-        for (const c of todo) {
+        for (const c of toEnable) {
           try {
             io.write(file, `+${c}`);
           } catch (err) {

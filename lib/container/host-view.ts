@@ -15,16 +15,16 @@ export function hostView(cgroup: CgroupManager): HostView {
     const links = name.includes(',') ? name.split(',') : [];
     views.push({ name, source: dir, links });
   }
-  const view: HostView = {
-    isDirectory: (p) => {
-      try {
-        return fs.statSync(p).isDirectory();
-      } catch {
-        return true; // a missing source fails later with mount's own error text
-      }
-    },
-    cgroupViews: views,
-  };
+  const view: HostView = { isDirectory: isHostDirectory, cgroupViews: views };
   if (cgroup2Source !== undefined) view.cgroup2Source = cgroup2Source;
   return view;
+}
+
+/** Is a bind source a directory? A missing source counts as one: mount reports it later. */
+export function isHostDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return true;
+  }
 }
