@@ -79,5 +79,19 @@ struct mount_attr {
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_IDMAP  0x00100000
+#define OPEN_TREE_CLONE   1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#define FSOPEN_CLOEXEC  0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+
+/* <linux/seccomp.h>: a filter that hands its SCMP_ACT_NOTIFY calls to a listener fd */
+#define SECCOMP_FILTER_FLAG_TSYNC        (1UL << 0)
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 
 #endif

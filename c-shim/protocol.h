@@ -15,6 +15,10 @@ enum op_code {
 	OP_HOSTPROC = 6,
 	OP_CLONE = 7,
 	OP_TTY_RELAY = 8,
+	OP_NETLINK = 9,
+	OP_NOTIFY_SOCKET = 10,
+	OP_IDMAP_TREE = 11,
+	OP_NETDEV_RETURN = 12,
 	/* child phase */
 	OP_SYNC = 20,
 	OP_SETSID = 21,
@@ -60,6 +64,9 @@ enum op_code {
 	OP_MOUNT_SETATTR = 74,
 	OP_WRITE_PARENT = 75,
 	OP_HOOK = 76,
+	OP_NETDEV = 77,
+	OP_SECCOMP_NOTIFY = 78,
+	OP_MOUNT_TREE = 79,
 	OP_MAX
 };
 

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "kapi.h"
+#include "netlink.h"
 #include "protocol.h"
 
 #define SHIM_VERSION "oci-ts-shim 0.1.0 (protocol 1)"
@@ -65,6 +66,11 @@ static int console_sock = -1;
 static int hostproc_fd = -1;
 static int relay_sock = -1;       /* TTY_RELAY: the parent's end; the child's end is console_sock */
 static int rootfd = -1;
+static long host_pid;              /* the child's pid as the runtime sees it (sent by the parent) */
+static int host_nl = -1;           /* NETLINK: a route socket in the runtime's network namespace */
+static int notify_sock = -1;       /* NOTIFY_SOCKET: connected to linux.seccomp.listenerPath */
+#define TREES_MAX 64
+static int trees[TREES_MAX];       /* IDMAP_TREE: detached idmapped mounts for MOUNT_TREE */
 static int ns_opened;
 static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
 static const char *exec_path;      /* LOOKUP result */
@@ -429,6 +435,144 @@ static void op_console_socket(const struct op *o)
 			die(errno, "connect console socket %s", path);
 }
 
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	return fd;
+}
+
+/* NETLINK: before any JOIN_NS, so the socket stays in the runtime's network namespace. */
+static void op_netlink(const struct op *o)
+{
+	(void)o;
+	if ((host_nl = nl_open()) < 0)
+		die(-host_nl, "netlink socket");
+}
+
+/* NOTIFY_SOCKET path: the seccomp agent's socket, reachable only from the host's mounts. */
+static void op_notify_socket(const struct op *o)
+{
+	if ((notify_sock = connect_unix(o->argv[0])) < 0)
+		die(errno, "/linux/seccomp/listenerPath: connect to %s", o->argv[0]);
+}
+
+/* Write an id map ("inside outside count" lines) of process `pid`. */
+static int write_map(pid_t pid, const char *file, const char *text, size_t n)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, file);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = write_all(fd, text, n);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* A user namespace that has exactly these maps, as an fd: made by a child that only waits. */
+static int userns_with_maps(const struct op *o, int uid_i, int gid_i)
+{
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return -1;
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		close(gate[1]);
+		(void)!read(gate[0], &c, 1);       /* EOF when the parent has what it needs */
+		_exit(0);
+	}
+	close(gate[0]);
+	int fd = -1;
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld/ns/user", pid);
+	if (write_map((pid_t)pid, "uid_map", o->argv[uid_i], o->len[uid_i]) == 0 &&
+	    write_map((pid_t)pid, "gid_map", o->argv[gid_i], o->len[gid_i]) == 0)
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	close(gate[1]);
+	while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	errno = e;
+	return fd;
+}
+
+/*
+ * IDMAP_TREE slot source recursive-clone recursive-idmap uid_map gid_map userns-path pointer
+ * A detached copy of the host path `source` (open_tree), idmapped with a user namespace that
+ * has the given maps (or the one at userns-path). Done here, before CLONE and any JOIN_NS:
+ * only the host's root may idmap a mount of a host filesystem. MOUNT_TREE attaches it.
+ */
+static void op_idmap_tree(const struct op *o)
+{
+	unsigned slot = (unsigned)num(o, 0, 10);
+	const char *src = o->argv[1], *nspath = o->argv[6], *ptr = o->argv[7];
+	int rclone = num(o, 2, 10) != 0, ridmap = num(o, 3, 10) != 0;
+	if (slot >= TREES_MAX || trees[slot] > 0)
+		die(0, "bad plan: IDMAP_TREE slot %u", slot);
+	int ns = *nspath ? open(nspath, O_RDONLY | O_CLOEXEC) : userns_with_maps(o, 4, 5);
+	if (ns < 0)
+		die(errno, "%s: idmapped mount of %s: user namespace", ptr, src);
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rclone ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		die(errno, "%s: idmapped mount of %s", ptr, src);
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (ridmap ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
+		die(errno, "%s: idmapped mount of %s", ptr, src);
+	close(ns);
+	trees[slot] = tree;
+}
+
+/*
+ * NETDEV_RETURN netns-path name host-name pointer: a plan of its own, run at `delete` for a
+ * container that joined a network namespace which outlives it: move the device back.
+ * A device that is no longer there (moved or deleted by someone else) is fine.
+ */
+static void op_netdev_return(const struct op *o)
+{
+	const char *ptr = o->argv[3];
+	int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int to = nl_open();
+	int ns = open(o->argv[0], O_RDONLY | O_CLOEXEC);
+	if (host_ns < 0 || ns < 0)
+		die(errno, "%s: open network namespace", ptr);
+	if (to < 0)
+		die(-to, "%s: netlink socket", ptr);
+	if (setns(ns, CLONE_NEWNET) < 0)
+		die(errno, "%s: join %s", ptr, o->argv[0]);
+	int from = nl_open();
+	if (from < 0)
+		die(-from, "%s: netlink socket", ptr);
+	int r = nl_move_device(from, to, host_ns, o->argv[1], o->argv[2]);
+	if (r < 0 && r != -ENODEV)
+		die(-r, "%s: move network device %s back to the host as %s", ptr, o->argv[1], o->argv[2]);
+	if (setns(host_ns, CLONE_NEWNET) < 0)
+		die(errno, "%s: return to the runtime's network namespace", ptr);
+	close(from);
+	close(to);
+	close(ns);
+	close(host_ns);
+}
+
 /* Open every JOIN_NS file first: after joining the user or mount ns they may not be reachable. */
 static void open_ns_files(void)
 {
@@ -717,7 +861,8 @@ static void op_clone(const struct op *o)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 
-	/* The child waits on this pipe so that "PID n" is always the first line Node reads. */
+	/* The child waits on this pipe so that "PID n" is always the first line Node reads; the
+	 * parent sends the pid through it (the child cannot learn it once in a new pid namespace). */
 	if (pipe2(gate, O_CLOEXEC) < 0)
 		die(errno, "pipe");
 
@@ -735,8 +880,7 @@ static void op_clone(const struct op *o)
 			relay_sock = -1;
 		}
 		close(gate[1]);
-		char c;
-		if (read_full(gate[0], &c, 1) < 0)
+		if (read_full(gate[0], &host_pid, sizeof host_pid) < 0)
 			_exit(1);                    /* the parent died before reporting us */
 		close(gate[0]);
 		return;
@@ -747,7 +891,7 @@ static void op_clone(const struct op *o)
 		kill((pid_t)pid, SIGKILL);
 		_exit(1);
 	}
-	write_all(gate[1], "g", 1);
+	write_all(gate[1], &pid, sizeof pid);
 	close(gate[1]);
 	/* The child owns these now; Node's EOF on ctlfd must come from the child alone. */
 	close(ctlfd);
@@ -758,6 +902,13 @@ static void op_clone(const struct op *o)
 		close(console_sock);
 	if (hostproc_fd >= 0)
 		close(hostproc_fd);
+	if (notify_sock >= 0)
+		close(notify_sock);
+	if (host_nl >= 0)
+		close(host_nl);
+	for (int i = 0; i < TREES_MAX; i++)
+		if (trees[i] > 0)
+			close(trees[i]);
 	if (mode == MODE_CREATE || mode == MODE_EXEC_DETACH)
 		_exit(0);
 	supervise((pid_t)pid, &set);
@@ -869,6 +1020,8 @@ static void copy_tree(int from, int to, const char *target)
 	closedir(d);
 }
 
+static void mount_finish(const char *src, const char *target, unsigned long remount, unsigned long prop, int old);
+
 static void op_mount(const struct op *o)
 {
 	const char *src = o->argv[0], *target = o->argv[1], *fstype = o->argv[2], *data = o->argv[4];
@@ -900,11 +1053,19 @@ static void op_mount(const struct op *o)
 	if (s >= 0)
 		close(s);
 	close(t);
+	mount_finish(src, target, remount, prop, old);
+}
+
+/* After a MOUNT or MOUNT_TREE: tmpcopyup (`old`: the covered directory), then the read-only
+ * (or other per-mount flags) remount and the propagation. */
+static void mount_finish(const char *src, const char *target, unsigned long remount, unsigned long prop, int old)
+{
+	char tpath[32];
 	if (!remount && !prop && old < 0)
 		return;
 
 	/* The old fd still names the covered directory; the new mount needs a fresh lookup. */
-	t = in_root_open(target);
+	int t = in_root_open(target);
 	if (t < 0)
 		die(errno, "mount %s to %s", src, target);
 	fdpath(tpath, t);
@@ -1013,23 +1174,73 @@ static void op_chroot(const struct op *o)
 		die(errno, "chdir /");
 }
 
+/* Attach a copy of the mount at fd `what` (any fd, O_PATH too) onto the file or directory
+ * that O_PATH fd `where` names: no path is looked up again, so nothing can be swapped in
+ * between the checks made on the fds and the mount. */
+static int bind_fd_onto(int what, int where)
+{
+	int tree = (int)syscall(SYS_open_tree, what, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return -1;
+	int r = (int)syscall(SYS_move_mount, tree, "", where, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	int e = errno;
+	close(tree);
+	errno = e;
+	return r;
+}
+
+/* A read-only, empty tmpfs as a detached mount (fsopen/fsmount), for masking a directory. */
+static int empty_tmpfs(void)
+{
+	int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int m = -1;
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0k", 0) == 0 &&
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	int e = errno;
+	close(fs);
+	errno = e;
+	return m;
+}
+
+/*
+ * MASK path: everything through fds. /dev/null is opened without following a symlink and
+ * checked on that fd, and the very inode checked is what gets bound (CVE-2025-31133: a fake
+ * or swapped /dev/null bound over /proc files would expose whatever it points at); the target
+ * is opened once (no magic links: it cannot lead to the host /proc we hold) and mounted on.
+ */
 static void op_mask(const struct op *o)
 {
 	const char *path = o->argv[0];
 	struct stat st;
-	/* A fake /dev/null bound over /proc files would expose whatever it points at. */
-	if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+	int null = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (null < 0 || fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 		die(0, "mask %s: /dev/null is not the null device (char 1:3)", path);
-	if (stat(path, &st) < 0) {
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+	int t = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (t < 0) {
+		close(null);
 		if (errno == ENOENT)
 			return;
 		die(errno, "mask %s", path);
 	}
-	int r = S_ISDIR(st.st_mode)
-		? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
-		: mount("/dev/null", path, NULL, MS_BIND, NULL);
-	if (r < 0 && errno != ENOENT)
+	if (fstat(t, &st) < 0)
 		die(errno, "mask %s", path);
+	int r;
+	if (S_ISDIR(st.st_mode)) {
+		int m = empty_tmpfs();
+		r = m < 0 ? -1 : (int)syscall(SYS_move_mount, m, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+		if (m >= 0)
+			close(m);
+	} else {
+		r = bind_fd_onto(null, t);
+	}
+	if (r < 0)
+		die(errno, "mask %s", path);
+	close(t);
+	close(null);
 }
 
 /* The nosuid/nodev/noexec a remount must repeat (ST_* equal MS_* for these three). */
@@ -1111,15 +1322,14 @@ static void op_domainname(const struct op *o)
 		die(errno, "setdomainname");
 }
 
-/* Hand the pty master to the console socket: payload "/dev/ptmx", one SCM_RIGHTS fd. */
-static int send_fd(int sock, int fd)
+/* Send `payload` with one SCM_RIGHTS fd in a single sendmsg. */
+static int send_fd_with(int sock, int fd, const void *payload, size_t len)
 {
-	static const char name[] = "/dev/ptmx";
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof name - 1 };
+	struct iovec iov = { .iov_base = (void *)payload, .iov_len = len };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = u.buf, .msg_controllen = sizeof u.buf,
@@ -1135,6 +1345,14 @@ static int send_fd(int sock, int fd)
 		;
 	return r < 0 ? -1 : 0;
 }
+
+/* Hand the pty master to the console socket: payload "/dev/ptmx". */
+static int send_fd(int sock, int fd)
+{
+	static const char name[] = "/dev/ptmx";
+	return send_fd_with(sock, fd, name, sizeof name - 1);
+}
+
 
 /* CONSOLE (the init: also bound onto /dev/console) and PTY (exec: the container's /dev/console
  * belongs to its init and is left alone). */
@@ -1176,22 +1394,30 @@ static void console_setup(const struct op *o, int bind_console)
 		die(errno, "setsid");
 	if (ioctl(s, TIOCSCTTY, 0) < 0)
 		die(errno, "set controlling terminal");
+	/* Never through a symlink: the pty would be bound onto the link's target, any path of the
+	 * container (a procfs file), before the masked and read-only paths are applied
+	 * (CVE-2025-52565). The target is opened without following a final symlink and the pty is
+	 * attached to exactly that inode, so a racing swap after the check changes nothing. */
+	if (bind_console) {
+		int c = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat cst;
+		if (c >= 0) {
+			if (fstat(c, &cst) < 0)
+				die(errno, "stat /dev/console");
+			if (S_ISLNK(cst.st_mode))
+				die(0, "/dev/console is a symlink: refusing to mount the console over its target");
+			if (bind_fd_onto(s, c) < 0)
+				die(errno, "mount %s to /dev/console", pts);
+			close(c);
+		} else if (errno != ENOENT) {
+			die(errno, "open /dev/console");
+		}
+	}
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(s, fd) < 0)
 			die(errno, "dup2 console");
 	if (s > 2)
 		close(s);
-	/* Never through a symlink: the pty would be bound onto the link's target, any path of the
-	 * container (a procfs file), before the masked and read-only paths are applied
-	 * (CVE-2025-52565). A racing process could still swap it between lstat and mount; an
-	 * fd-based mount (open_tree/move_mount) would close that too. */
-	struct stat cst;
-	if (bind_console && lstat("/dev/console", &cst) == 0) {
-		if (S_ISLNK(cst.st_mode))
-			die(0, "/dev/console is a symlink: refusing to mount the console over its target");
-		if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
-			die(errno, "mount %s to /dev/console", pts);
-	}
 }
 
 static void op_console(const struct op *o)
@@ -1569,6 +1795,86 @@ static void op_mempolicy(const struct op *o)
 		die(errno, "/linux/memoryPolicy: set_mempolicy");
 }
 
+/* NETDEV name new-name pointer: in the child, in its final network namespace (see netlink.c). */
+static void op_netdev(const struct op *o)
+{
+	const char *name = o->argv[0], *newname = *o->argv[1] ? o->argv[1] : o->argv[0], *ptr = o->argv[2];
+	if (host_nl < 0)
+		die(0, "bad plan: NETDEV needs NETLINK");
+	int ns = open_proc_self("ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		die(errno, "%s: open network namespace", ptr);
+	int here = nl_open();
+	if (here < 0)
+		die(-here, "%s: netlink socket", ptr);
+	int r = nl_move_device(host_nl, here, ns, name, newname);
+	if (r < 0)
+		die(-r, "%s: move network device %s into the container as %s", ptr, name, newname);
+	close(here);
+	close(ns);
+}
+
+/*
+ * SECCOMP_NOTIFY flags program state-template: load the filter with a listener (its
+ * SCMP_ACT_NOTIFY calls wait for an agent) and send the listener fd to the agent's socket with
+ * the container process state; \x01 in the template (JSON.stringify never emits a raw control
+ * character) stands for our pid as the runtime sees it.
+ */
+static void op_seccomp_notify(const struct op *o)
+{
+	unsigned long flags = ((unsigned long)num(o, 0, 10) & ~SECCOMP_FILTER_FLAG_TSYNC) | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	size_t n = o->len[1];
+	if (notify_sock < 0)
+		die(0, "bad plan: SECCOMP_NOTIFY needs NOTIFY_SOCKET");
+	if (n == 0 || n % sizeof(struct sock_filter) || n / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		die(EINVAL, "seccomp: bad filter length %zu", n);
+	char pid[24];
+	int pl = snprintf(pid, sizeof pid, "%ld", host_pid);
+	size_t cap = o->len[2] + 64 * (size_t)pl + 1, used = 0;
+	char *payload = malloc(cap);
+	if (!payload)
+		die(ENOMEM, "seccomp notify");
+	for (size_t i = 0; i < o->len[2]; i++) {
+		if (o->argv[2][i] == '\x01') {
+			if (used + (size_t)pl >= cap)
+				die(E2BIG, "seccomp notify: state");
+			memcpy(payload + used, pid, (size_t)pl);
+			used += (size_t)pl;
+		} else if (used + 1 < cap) {
+			payload[used++] = o->argv[2][i];
+		}
+	}
+	struct sock_fprog prog = {
+		.len = (unsigned short)(n / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(void *)o->argv[1],
+	};
+	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (listener < 0)
+		die(errno, "seccomp");
+	if (send_fd_with(notify_sock, listener, payload, used) < 0)
+		die(errno, "/linux/seccomp/listenerPath: send the seccomp fd");
+	close(listener);
+	close(notify_sock);
+	notify_sock = -1;
+	free(payload);
+}
+
+/* MOUNT_TREE slot target(in root) mk remountflags propagation: attach an IDMAP_TREE mount. */
+static void op_mount_tree(const struct op *o)
+{
+	unsigned slot = (unsigned)num(o, 0, 10);
+	const char *target = o->argv[1];
+	if (slot >= TREES_MAX || trees[slot] <= 0)
+		die(0, "bad plan: MOUNT_TREE slot %u", slot);
+	int t = in_root_mkpath(target, o->argv[2][0]);
+	if (t < 0 || syscall(SYS_move_mount, trees[slot], "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		die(errno, "mount idmapped %s to %s", "tree", target);
+	close(t);
+	close(trees[slot]);
+	trees[slot] = 0;
+	mount_finish("idmapped mount", target, (unsigned long)num(o, 3, 10), (unsigned long)num(o, 4, 10), -1);
+}
+
 /* MOUNT_SETATTR target(in root) attr_set attr_clr propagation recursive(0|1) pointer */
 static void op_mount_setattr(const struct op *o)
 {
@@ -1692,6 +1998,10 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_HOSTPROC] = { "HOSTPROC", op_hostproc, 0, PARENT },
 	[OP_CLONE] = { "CLONE", op_clone, 1, PARENT },
 	[OP_TTY_RELAY] = { "TTY_RELAY", op_tty_relay, 0, PARENT },
+	[OP_NETLINK] = { "NETLINK", op_netlink, 0, PARENT },
+	[OP_NOTIFY_SOCKET] = { "NOTIFY_SOCKET", op_notify_socket, 1, PARENT },
+	[OP_IDMAP_TREE] = { "IDMAP_TREE", op_idmap_tree, 8, PARENT },
+	[OP_NETDEV_RETURN] = { "NETDEV_RETURN", op_netdev_return, 4, PARENT },
 	[OP_SYNC] = { "SYNC", op_sync, 1, CHILD },
 	[OP_SETSID] = { "SETSID", op_setsid, 0, CHILD },
 	[OP_UNSHARE_CHILD] = { "UNSHARE_CHILD", op_unshare_child, 1, CHILD },
@@ -1735,6 +2045,9 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_MOUNT_SETATTR] = { "MOUNT_SETATTR", op_mount_setattr, 6, CHILD },
 	[OP_WRITE_PARENT] = { "WRITE_PARENT", op_write_parent, 2, PARENT },
 	[OP_HOOK] = { "HOOK", op_hook, -1, CHILD },
+	[OP_NETDEV] = { "NETDEV", op_netdev, 3, CHILD },
+	[OP_SECCOMP_NOTIFY] = { "SECCOMP_NOTIFY", op_seccomp_notify, 3, CHILD },
+	[OP_MOUNT_TREE] = { "MOUNT_TREE", op_mount_tree, 5, CHILD },
 };
 
 static uint32_t le32(const unsigned char *p)

@@ -18,6 +18,7 @@ import { validateContainerId } from '../spec/ids';
 import { loadBundle } from './bundle';
 import { hostView } from './host-view';
 import { lockContainer } from './lock';
+import { returnNetDevices } from './netdev';
 import { readStat } from './proc';
 import { cgroupIntent } from './recovery';
 import {
@@ -125,6 +126,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       try { process.kill(record.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     try { cgroup?.destroy(); } catch (e) { debug(`cleanup: ${String(e)}`); }
+    // A device already moved into a joined (lasting) network namespace goes back to the host.
+    if (record.pid > 0) await returnNetDevices(spec).catch((e: unknown) => debug(`cleanup: ${String(e)}`));
     removeContainerDir(o.root, o.id);
     lock.release();
     throw toOciError(err);

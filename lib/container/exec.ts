@@ -72,6 +72,7 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
     const plan = buildExecPlan({
       process: proc, source, container, compileSeccomp: (s) => compileSeccompCached(s, o.root),
       namespaces: initNamespaces(rec), consoleSocket: o.consoleSocket, detach: o.detach, preserveFds: o.preserveFds,
+      state: { id: rec.id, bundle: rec.bundle },
     });
     const procsFiles = cgroupProcsFiles(rec, subCgroups);
 

@@ -10,6 +10,7 @@ import { debug, trace, warn } from '../log';
 import { faultPoint } from '../fault';
 import type { State } from '../spec/types';
 import { lockContainer } from './lock';
+import { returnNetDevices } from './netdev';
 import { initReleased } from './recovery';
 import { isAlive, sleepMs, waitGone } from './proc';
 import {
@@ -210,6 +211,12 @@ export async function deleteContainer(root: string, id: string, force: boolean):
     }
     trace('cgroup');
     faultPoint('after-cgroup-destroy');
+    try {
+      await returnNetDevices(rec.config);
+    } catch (err) {
+      // The container is gone either way; the device stays where it is, which the user is told.
+      warn(`delete: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (!rec.creating && rec.hooks?.poststop !== undefined) {
       try {
         await runHooks('poststop', rec.hooks.poststop, toState(rec, 'stopped'), rec.bundle);

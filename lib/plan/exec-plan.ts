@@ -19,7 +19,10 @@ import * as path from 'node:path';
 import { OciError, configError, usageError } from '../errors';
 import type { PlanOp } from '../shim/ops';
 import type { NamespaceType, Process, Spec } from '../spec/types';
-import { planMemoryPolicy, planPersonality, planProcessAttrs, seccompLoadsEarly, seccompOp, type SeccompCompiler } from './extras';
+import {
+  notifyStateTemplate, planMemoryPolicy, planPersonality, planProcessAttrs, seccompLoadsEarly, seccompNotifies, seccompOp, type SeccompCompiler,
+} from './extras';
+import { OCI_VERSION } from '../container/store';
 import { planIdentity, type ProcessSource } from './identity';
 import { JOIN_ORDER, NS_FLAGS } from './init-plan';
 
@@ -58,6 +61,8 @@ export interface ExecPlanInput {
   consoleSocket?: string | undefined;
   detach: boolean;
   preserveFds: number;
+  /** The container's id and bundle: the seccomp agent's state when a rule is SCMP_ACT_NOTIFY. */
+  state?: { id: string; bundle: string } | undefined;
 }
 
 /** The file names under /proc/<pid>/ns/ of each namespace type. */
@@ -178,6 +183,9 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   if (terminal && input.consoleSocket !== undefined) add('CONSOLE_SOCKET', input.consoleSocket);
   // Foreground with a terminal and no console socket: the shim parent relays it (shim-protocol.md).
   if (terminal && input.consoleSocket === undefined) add('TTY_RELAY');
+  // Each exec'd process gets its own listener, sent to the agent like the init's (runc does too).
+  const notify = seccompNotifies(input.container);
+  if (notify) add('NOTIFY_SOCKET', input.container.linux!.seccomp!.listenerPath!);
   const seen = new Set<NamespaceType>();
   for (const ns of input.namespaces) {
     if (seen.has(ns.type)) throw new OciError('system', `exec: namespace ${ns.type} given twice`);
@@ -202,7 +210,8 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   planPersonality(input.container, add);
   planProcessAttrs(proc, add, source.base);
   planMemoryPolicy(input.container, add);
-  const seccomp = seccompOp(input.container, input.compileSeccomp);
+  const state = { ociVersion: OCI_VERSION, id: input.state?.id ?? '', bundle: input.state?.bundle ?? '', annotations: input.container.annotations };
+  const seccomp = seccompOp(input.container, input.compileSeccomp, notify ? notifyStateTemplate(input.container, state, 'running') : undefined);
   const seccompEarly = seccomp !== undefined && seccompLoadsEarly(proc);
   const { args, env } = planIdentity(proc, source, (op, ...a) => {
     if (op === 'SETUSER' && seccompEarly) ops.push(seccomp);

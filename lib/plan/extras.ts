@@ -6,10 +6,10 @@
  *   applied:  linux.seccomp, linux.personality, process.scheduler, process.ioPriority,
  *             linux.memoryPolicy, linux.timeOffsets, hooks.createContainer/startContainer
  *   ignored:  process.execCPUAffinity (the spec: "not applicable to the container's init")
+ *   elsewhere: linux.netDevices and idmapped mounts (host-resources.ts), SCMP_ACT_NOTIFY
+ *             (seccompOp below, lib/seccomp/profile.ts)
  *   refused:  process.apparmorProfile, process.selinuxLabel, linux.mountLabel (no AppArmor or
- *             SELinux in this build), linux.intelRdt (no resctrl), linux.netDevices,
- *             mounts[].uidMappings/gidMappings (idmapped mounts; the idmap/ridmap options are
- *             refused by mount-options.ts), SCMP_ACT_NOTIFY (lib/seccomp/profile.ts)
+ *             SELinux in this build), linux.intelRdt (no resctrl)
  *
  * Pure apart from the seccomp compiler, which the caller may replace (unit tests).
  */
@@ -66,14 +66,6 @@ export function refuseUnsupported(spec: Spec, isRuntimeNs: typeof isRuntimeNames
   if (nonEmpty(linux?.mountLabel)) refuse('/linux/mountLabel', 'SELinux is not supported by this build of oci-ts');
   if (linux?.intelRdt !== undefined) {
     refuse('/linux/intelRdt', 'Intel RDT (resctrl) is not supported by this build of oci-ts');
-  }
-  (spec.mounts ?? []).forEach((m, i) => {
-    for (const key of ['uidMappings', 'gidMappings'] as const) {
-      if ((m[key]?.length ?? 0) > 0) refuse(`/mounts/${i}/${key}`, 'idmapped mounts are not supported by this build of oci-ts');
-    }
-  });
-  if (linux?.netDevices !== undefined && Object.keys(linux.netDevices).length > 0) {
-    refuse('/linux/netDevices', 'moving network devices into the container is not supported by this build of oci-ts');
   }
 }
 
@@ -218,10 +210,39 @@ export function seccompLoadsEarly(proc: Process): boolean {
   return !keepsAdmin;
 }
 
-export function seccompOp(spec: Spec, compile: SeccompCompiler): PlanOp | undefined {
+/** Does the profile hand calls to a seccomp agent (SCMP_ACT_NOTIFY with a listenerPath)? */
+export function seccompNotifies(spec: Spec): boolean {
+  const s = spec.linux?.seccomp;
+  return s !== undefined && (s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY') && (s.listenerPath ?? '') !== '';
+}
+
+/**
+ * The container process state sent to the seccomp agent with the listener fd (config-linux.md
+ * "The Container Process State"), as a template: \x01 stands for the process's pid, which only
+ * the shim knows. Every string goes through JSON.stringify, which never emits a raw \x01.
+ */
+export function notifyStateTemplate(spec: Spec, state: HookState, status: 'created' | 'running'): string {
+  const PID = '\x01';
+  const q = JSON.stringify;
+  const meta = spec.linux?.seccomp?.listenerMetadata;
+  return `{"ociVersion":${q(state.ociVersion)},"fds":["seccompFd"],"pid":${PID},` +
+    (meta !== undefined && meta !== '' ? `"metadata":${q(meta)},` : '') +
+    `"state":{"ociVersion":${q(state.ociVersion)},"id":${q(state.id)},"status":"${status}","pid":${PID},"bundle":${q(state.bundle)}` +
+    (state.annotations !== undefined ? `,"annotations":${q(state.annotations)}` : '') + '}}';
+}
+
+/**
+ * The op that loads linux.seccomp: SECCOMP, or SECCOMP_NOTIFY when a rule notifies an agent
+ * (then `notify` is the state template and the plan's parent phase has a NOTIFY_SOCKET).
+ */
+export function seccompOp(spec: Spec, compile: SeccompCompiler, notify?: string): PlanOp | undefined {
   const s = spec.linux?.seccomp;
   if (s === undefined) return undefined;
   const c = compile(s);
+  if (seccompNotifies(spec)) {
+    if (notify === undefined) throw new Error('seccompOp: SCMP_ACT_NOTIFY needs the container process state');
+    return { op: 'SECCOMP_NOTIFY', args: [c.flags, c.program, notify] };
+  }
   return { op: 'SECCOMP', args: [c.flags, c.program] };
 }
 

@@ -8,11 +8,12 @@ import { configError } from '../errors';
 import { CLONE, MS, type PlanOp } from '../shim/ops';
 import type { Mount, Namespace, NamespaceType, Spec } from '../spec/types';
 import { planIdentity } from './identity';
-import { BIND_REMOUNT_MASK, parseMountOptions } from './mount-options';
+import { BIND_REMOUNT_MASK, parseMountOptions, resolveSource } from './mount-options';
 import {
-  planContainerHooks, planMemoryPolicy, planPersonality, planProcessAttrs, refuseUnsupported, seccompLoadsEarly, seccompOp,
-  timeOffsetsText, type SeccompCompiler,
+  notifyStateTemplate, planContainerHooks, planMemoryPolicy, planPersonality, planProcessAttrs, refuseUnsupported, seccompLoadsEarly,
+  seccompNotifies, seccompOp, timeOffsetsText, type SeccompCompiler,
 } from './extras';
+import { planIdmappedMounts, planNetDevices, type IdmapSlots } from './host-resources';
 import { compileSeccompCached } from '../seccomp/cache';
 import { normalizeSysctlName } from '../spec/semantic';
 import { OCI_VERSION } from '../container/store';
@@ -100,6 +101,10 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
     throw configError('config.json', '/linux/namespaces', 'a new mount namespace is required (oci-ts never changes the host\'s mounts)');
   }
 
+  const hookState = {
+    ociVersion: OCI_VERSION, id: input.id ?? path.basename(path.dirname(input.fifo)), bundle: input.bundle, annotations: spec.annotations,
+  };
+
   // ---- parent phase: runs in the shim before the clone ----
   add('FIFO', input.fifo);
   if (proc.terminal && input.consoleSocket !== undefined) add('CONSOLE_SOCKET', input.consoleSocket);
@@ -107,6 +112,12 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // master and relays it to our own stdio, as runc does.
   if (proc.terminal && input.consoleSocket === undefined && input.mode === 'run') add('TTY_RELAY');
   add('HOSTPROC');
+  // Host-side handles, taken before any JOIN_NS leaves the runtime's namespaces: a netlink
+  // socket in its network namespace, the seccomp agent's socket, idmapped mounts of host paths.
+  const netDevices = planNetDevices(spec);
+  if (netDevices.length > 0) add('NETLINK');
+  if (seccompNotifies(spec)) add('NOTIFY_SOCKET', spec.linux!.seccomp!.listenerPath!);
+  const idmapSlots = planIdmappedMounts(spec, input.bundle, fresh, add);
   const sortedJoins = [...joined].sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
   for (const ns of sortedJoins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path!);
   // CLONE_NEWTIME shares its bit with CSIGNAL, so clone() cannot take it: unshare in the parent.
@@ -124,6 +135,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   add('SYNC', 'ns');
   // Nothing in the container may open /proc/<init>/fd (the host /proc it holds for WAIT_START) or ptrace it before execve: an `exec` into a created container could otherwise reach the host (CVE-2016-9962). After SYNC ns: the id maps are written by then.
   add('DUMPABLE', 0);
+  // In its own network namespace now (new, or joined before the clone).
+  for (const d of netDevices) add('NETDEV', d.name, d.newName, d.pointer);
   // In a user namespace the init is still the unmapped host root until it switches to the
   // namespace's root; mounts such as devpts fail (EOVERFLOW) before that.
   if (fresh.has('user') || joined.some((ns) => ns.type === 'user')) add('SETUSER', 0, 0, '');
@@ -137,16 +150,13 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   add('ROOTFS', input.rootfs);
 
   const remountLater: string[] = [];
-  (spec.mounts ?? []).forEach((m, i) => planMount(m, i, input, fresh, add, remountLater));
+  (spec.mounts ?? []).forEach((m, i) => planMount(m, i, input, fresh, add, remountLater, idmapSlots));
 
   planDevices(spec, !!proc.terminal, add);
 
   const hooks = spec.hooks;
   if ((hooks?.createRuntime?.length ?? 0) > 0 || (hooks?.prestart?.length ?? 0) > 0) add('SYNC', 'hooks');
   // In the container's namespaces, before pivot_root: the hook path resolves in the runtime's view.
-  const hookState = {
-    ociVersion: OCI_VERSION, id: input.id ?? path.basename(path.dirname(input.fifo)), bundle: input.bundle, annotations: spec.annotations,
-  };
   planContainerHooks('createContainer', hooks?.createContainer, hookState, add);
 
   add(input.noPivot ? 'CHROOT' : 'PIVOT_ROOT');
@@ -167,7 +177,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   planPersonality(spec, add);
   planProcessAttrs(proc, add);
   planMemoryPolicy(spec, add);
-  const seccomp = seccompOp(spec, input.compileSeccomp ?? ((s) => compileSeccompCached(s, path.dirname(path.dirname(input.fifo)))));
+  const seccomp = seccompOp(spec, input.compileSeccomp ?? ((s) => compileSeccompCached(s, path.dirname(path.dirname(input.fifo)))),
+    notifyStateTemplate(spec, hookState, 'created'));
   const seccompEarly = seccomp !== undefined && seccompLoadsEarly(proc);
   // RLIMIT ... LOOKUP: shared with exec (identity.ts). Without no_new_privs, seccomp(2) needs
   // CAP_SYS_ADMIN, so then the filter goes in right before SETUSER gives it up.
@@ -201,11 +212,19 @@ export function propagationFlags(p: string | undefined): number {
 
 type Add = (op: PlanOp['op'], ...args: PlanOp['args']) => void;
 
-function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<NamespaceType>, add: Add, remountLater: string[]): void {
+function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<NamespaceType>, add: Add, remountLater: string[], idmapSlots: IdmapSlots): void {
   const pointer = `/mounts/${i}`;
   const o = parseMountOptions(m.options, pointer);
   const dest = m.destination;
   if (!path.isAbsolute(dest)) throw configError('config.json', `${pointer}/destination`, 'must be an absolute path');
+  const slot = idmapSlots.get(i);
+  if (slot !== undefined) {
+    // Made idmapped by the shim parent (IDMAP_TREE); attached here like a bind mount.
+    const source = resolveSource(m.source, input.bundle, `${pointer}/source`);
+    add('MOUNT_TREE', slot, dest, input.host.isDirectory(source) ? 'd' : 'f', o.flags & BIND_REMOUNT_MASK, o.propagation);
+    if (o.recAttrSet !== 0 || o.recAttrClr !== 0) add('MOUNT_SETATTR', dest, o.recAttrSet, o.recAttrClr, 0, 1, `${pointer}/options`);
+    return;
+  }
   const type = m.type ?? (o.bind ? 'bind' : '');
   const ro = (o.flags & MS.RDONLY) !== 0;
 
@@ -232,10 +251,6 @@ function planMount(m: Mount, i: number, input: InitPlanInput, fresh: Set<Namespa
   if (mounted && (o.recAttrSet !== 0 || o.recAttrClr !== 0)) add('MOUNT_SETATTR', dest, o.recAttrSet, o.recAttrClr, 0, 1, `${pointer}/options`);
 }
 
-function resolveSource(source: string | undefined, bundle: string, pointer: string): string {
-  if (source === undefined || source === '') throw configError('config.json', pointer, 'is required for a bind mount');
-  return path.resolve(bundle, source);
-}
 
 /** A cgroup-type mount on a v1 host becomes a tmpfs with one bind per hierarchy, as runc does. */
 function planCgroupMount(dest: string, flags: number, ro: boolean, host: HostView, add: Add, remountLater: string[]): void {

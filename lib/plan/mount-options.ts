@@ -2,6 +2,7 @@
  * Mount option strings (fstab style, as in config.json `mounts[].options`) to mount(2) flags,
  * propagation flags and filesystem data. Options that are not flags pass through as data.
  */
+import * as path from 'node:path';
 import { configError } from '../errors';
 import { MS } from '../shim/ops';
 
@@ -16,6 +17,8 @@ export interface ParsedMountOptions {
   recAttrClr: number;
   /** tmpcopyup (runc's extension, added by Podman): a tmpfs starts with a copy of the directory it covers. */
   copyUp: boolean;
+  /** idmap / ridmap (an idmapped bind mount; ridmap maps the submounts of an rbind too). */
+  idmap?: { recursive: boolean; pointer: string };
 }
 
 /** MOUNT_ATTR_* of <linux/mount.h>. The atime modes are a 3-bit field (MOUNT_ATTR__ATIME). */
@@ -59,11 +62,8 @@ const PROPAGATION: Readonly<Record<string, number>> = {
   unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Options that runc supports but oci-ts does not apply yet: refused, never silently ignored. */
-const NOT_YET = new Set(['idmap', 'ridmap']);
-
 /** Extensions that are neither flags nor data (runc's configs.EXT_*). */
-const EXTENSIONS = ['tmpcopyup'] as const;
+const EXTENSIONS = ['tmpcopyup', 'idmap', 'ridmap'] as const;
 
 export function parseMountOptions(options: readonly string[] | undefined, pointer: string): ParsedMountOptions {
   const out: ParsedMountOptions = { flags: 0, propagation: 0, data: [], bind: false, recursive: false, recAttrSet: 0, recAttrClr: 0, copyUp: false };
@@ -88,8 +88,8 @@ export function parseMountOptions(options: readonly string[] | undefined, pointe
       out.recAttrClr = (out.recAttrClr & ~set) | clr;
     } else if (opt === 'tmpcopyup') {
       out.copyUp = true;
-    } else if (NOT_YET.has(opt)) {
-      throw configError('config.json', `${pointer}/options/${i}`, `mount option "${opt}" is not supported by this build of oci-ts`);
+    } else if (opt === 'idmap' || opt === 'ridmap') {
+      out.idmap = { recursive: opt === 'ridmap', pointer: `${pointer}/options/${i}` };
     } else {
       out.data.push(opt);
     }
@@ -104,4 +104,10 @@ export const BIND_REMOUNT_MASK =
 /** Every option this build applies (reported by `oci-ts features`). */
 export function supportedMountOptions(): string[] {
   return ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), ...EXTENSIONS].sort();
+}
+
+/** A bind mount's source as a host path (relative ones are relative to the bundle). */
+export function resolveSource(source: string | undefined, bundle: string, pointer: string): string {
+  if (source === undefined || source === '') throw configError('config.json', pointer, 'is required for a bind mount');
+  return path.resolve(bundle, source);
 }

@@ -33,6 +33,7 @@ const ACTIONS: Readonly<Record<string, readonly [number, boolean]>> = {
   SCMP_ACT_TRACE: [SCMP_ACT.TRACE, true],
   SCMP_ACT_ALLOW: [SCMP_ACT.ALLOW, false],
   SCMP_ACT_LOG: [SCMP_ACT.LOG, false],
+  SCMP_ACT_NOTIFY: [SCMP_ACT.NOTIFY, false],
 };
 
 /** SCMP_CMP_* (enum scmp_compare). */
@@ -48,15 +49,23 @@ export const OPERATORS: Readonly<Record<string, number>> = {
 
 /**
  * seccomp(2) filter flags this build passes to the kernel. TSYNC is a no-op for the shim (a
- * single thread) but harmless, so it is applied as asked. NEW_LISTENER and WAIT_KILLABLE_RECV
- * belong to SCMP_ACT_NOTIFY, which is refused.
+ * single thread) but harmless, so it is applied as asked (and dropped with a listener: the
+ * kernel refuses TSYNC with NEW_LISTENER). WAIT_KILLABLE_RECV only exists with a listener.
  */
 export const FILTER_FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 16,
 };
-export const KNOWN_FLAGS = [...Object.keys(FILTER_FLAGS), 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+export const KNOWN_FLAGS = Object.keys(FILTER_FLAGS);
+
+/**
+ * System calls an SCMP_ACT_NOTIFY rule may not name: the shim makes them after loading the
+ * filter and before the agent holds the listener fd (it is that very sendmsg that hands it
+ * over), so the call would wait for an agent that cannot answer yet.
+ */
+export const NOTIFY_FORBIDDEN = ['sendmsg'] as const;
 
 /**
  * Spec architecture names (SCMP_ARCH_*) -> libseccomp's names for seccomp_arch_resolve_name.
@@ -124,9 +133,6 @@ function bad(pointer: string, reason: string): never {
 
 /** libseccomp's action value for a spec action name and optional errno (runc's getAction). */
 export function actionValue(name: string, errnoRet: number | undefined, pointer: string, errnoPointer: string): number {
-  if (name === 'SCMP_ACT_NOTIFY') {
-    bad(pointer, 'SCMP_ACT_NOTIFY is not supported by this build of oci-ts (no seccomp listener hand-off)');
-  }
   const a = ACTIONS[name];
   if (a === undefined) bad(pointer, `unknown seccomp action "${name}"`);
   const [base, takesErrno] = a;
@@ -146,22 +152,34 @@ export function supportedActions(): string[] {
 
 /** Check a linux.seccomp object and turn it into libseccomp numbers (no libseccomp needed). */
 export function planProfile(s: Seccomp): ProfilePlan {
-  if (s.listenerPath !== undefined && s.listenerPath !== '') {
-    bad(`${BASE}/listenerPath`, 'seccomp user notification (SCMP_ACT_NOTIFY) is not supported by this build of oci-ts');
+  const hasListener = s.listenerPath !== undefined && s.listenerPath !== '';
+  if (!hasListener && s.listenerMetadata !== undefined && s.listenerMetadata !== '') {
+    bad(`${BASE}/listenerMetadata`, 'must not be set without listenerPath');
   }
-  if (s.listenerMetadata !== undefined && s.listenerMetadata !== '') {
-    bad(`${BASE}/listenerMetadata`, 'requires listenerPath, which this build of oci-ts does not support');
-  }
+  // runc's rule too: every system call of the process, the runtime's last ones included,
+  // would wait for an agent that does not have the listener yet.
+  if (s.defaultAction === 'SCMP_ACT_NOTIFY') bad(`${BASE}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
   const defaultAction = actionValue(s.defaultAction, s.defaultErrnoRet, `${BASE}/defaultAction`, `${BASE}/defaultErrnoRet`);
+  const notifyAt = (s.syscalls ?? []).findIndex((c) => c.action === 'SCMP_ACT_NOTIFY');
+  if (notifyAt >= 0) {
+    if (!hasListener) bad(`${BASE}/listenerPath`, `is required: /linux/seccomp/syscalls/${notifyAt}/action is SCMP_ACT_NOTIFY`);
+    (s.syscalls ?? []).forEach((c, i) => {
+      if (c.action !== 'SCMP_ACT_NOTIFY') return;
+      c.names.forEach((n, k) => {
+        if ((NOTIFY_FORBIDDEN as readonly string[]).includes(n)) {
+          bad(`${BASE}/syscalls/${i}/names/${k}`, `SCMP_ACT_NOTIFY cannot be used for ${n}: the runtime needs it to hand the listener to the agent`);
+        }
+      });
+    });
+  }
 
   let flags = 0;
   (s.flags ?? []).forEach((f, i) => {
     const v = FILTER_FLAGS[f];
     if (v === undefined) {
-      bad(`${BASE}/flags/${i}`, f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'
-        ? 'only applies to SCMP_ACT_NOTIFY, which this build of oci-ts does not support'
-        : `unknown seccomp filter flag "${f}"`);
+      bad(`${BASE}/flags/${i}`, `unknown seccomp filter flag "${f}"`);
     }
+    if (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' && notifyAt < 0) bad(`${BASE}/flags/${i}`, 'only applies when a rule uses SCMP_ACT_NOTIFY');
     flags |= v;
   });
 

@@ -129,3 +129,18 @@ const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUI
 function signalNumber(sig: NodeJS.Signals | null): number {
   return sig === null ? 0 : SIGNALS[sig] ?? 0;
 }
+
+/**
+ * Run a plan that has no CLONE (parent-phase ops only) to its end; throws the shim's ERROR.
+ * For the few host-side jobs outside create/exec (moving network devices back at delete).
+ */
+export async function runShimPlan(ops: readonly PlanOp[]): Promise<void> {
+  const session = new ShimSession(ops, 0);
+  let error: string | undefined;
+  for (let m = await session.next(); m.kind !== 'EOF'; m = await session.next()) {
+    if (m.kind === 'ERROR') error ??= m.text;
+  }
+  const code = await session.exitCode();
+  session.close();
+  if (error !== undefined || code !== 0) throw new OciError('system', error ?? `the shim exited with status ${code}`);
+}

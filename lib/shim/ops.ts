@@ -8,6 +8,10 @@ export const Op = {
   HOSTPROC: 6,
   CLONE: 7,
   TTY_RELAY: 8,
+  NETLINK: 9,
+  NOTIFY_SOCKET: 10,
+  IDMAP_TREE: 11,
+  NETDEV_RETURN: 12,
   SYNC: 20,
   SETSID: 21,
   UNSHARE_CHILD: 22,
@@ -51,6 +55,9 @@ export const Op = {
   MOUNT_SETATTR: 74,
   WRITE_PARENT: 75,
   HOOK: 76,
+  NETDEV: 77,
+  SECCOMP_NOTIFY: 78,
+  MOUNT_TREE: 79,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -158,11 +158,11 @@ describe('config: linux.seccomp', { skip: skipReason }, () => {
 
   describe('refused, nothing left behind', () => {
     const allow = { defaultAction: 'SCMP_ACT_ALLOW' };
-    test('SCMP_ACT_NOTIFY', () => {
-      s.refused((x) => { x.linux.seccomp = { ...allow, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, '/linux/seccomp/syscalls/0/action', /SCMP_ACT_NOTIFY is not supported/);
+    test('SCMP_ACT_NOTIFY without a listenerPath', () => {
+      s.refused((x) => { x.linux.seccomp = { ...allow, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, '/linux/seccomp/listenerPath', /is required/);
     });
-    test('listenerPath', () => {
-      s.refused((x) => { x.linux.seccomp = { ...allow, listenerPath: '/run/seccomp-agent.sock' }; }, '/linux/seccomp/listenerPath');
+    test('listenerMetadata without a listenerPath', () => {
+      s.refused((x) => { x.linux.seccomp = { ...allow, listenerMetadata: 'x' }; }, '/linux/seccomp/listenerMetadata');
     });
     test('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV', () => {
       s.refused((x) => { x.linux.seccomp = { ...allow, flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }; }, '/linux/seccomp/flags/0');

@@ -170,13 +170,12 @@ describe('recursive mount attributes', () => {
     assert.equal(parseMountOptions(['ro', 'nosuid'], '/m').recAttrSet, 0);
   });
 
-  test('idmap and ridmap are still refused; tmpcopyup is parsed into a flag', () => {
+  test('idmap and ridmap are extensions, not data; tmpcopyup is parsed into a flag', () => {
     assert.equal(parseMountOptions(['mode=755', 'tmpcopyup'], '/m').copyUp, true);
     assert.deepEqual(parseMountOptions(['mode=755', 'tmpcopyup'], '/m').data, ['mode=755']);
     assert.equal(parseMountOptions(['mode=755'], '/m').copyUp, false);
-    for (const opt of ['idmap', 'ridmap']) {
-      assert.throws(() => parseMountOptions(['rbind', opt], '/mounts/4'), new RegExp(`/mounts/4/options/1: mount option "${opt}" is not supported`));
-    }
+    assert.deepEqual(parseMountOptions(['rbind', 'ridmap'], '/mounts/4').idmap, { recursive: true, pointer: '/mounts/4/options/1' });
+    assert.deepEqual(parseMountOptions(['rbind', 'idmap'], '/mounts/4').data, []);
   });
 });
 
@@ -186,11 +185,10 @@ describe('refusals', () => {
     ['selinux', (s) => { s.process!.selinuxLabel = 'system_u:system_r:container_t:s0'; }, /\/process\/selinuxLabel: SELinux is not supported/],
     ['mountLabel', (s) => { s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0'; }, /\/linux\/mountLabel: SELinux/],
     ['intelRdt', (s) => { s.linux!.intelRdt = { closID: 'x' }; }, /\/linux\/intelRdt: Intel RDT \(resctrl\) is not supported/],
-    ['netDevices', (s) => { s.linux!.netDevices = { eth1: {} }; }, /\/linux\/netDevices: moving network devices/],
     ['personality flags', (s) => { s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] }; }, /\/linux\/personality\/flags\/0: personality flag "ADDR_NO_RANDOMIZE" is not supported/],
     ['SCHED_ISO', (s) => { s.process!.scheduler = { policy: 'SCHED_ISO' }; }, /\/process\/scheduler\/policy: SCHED_ISO is not implemented/],
     ['hook path', (s) => { s.hooks = { startContainer: [{ path: 'rel' }] }; }, /\/hooks\/startContainer\/0\/path: must be an absolute path/],
-    ['mount idmappings', (s) => { s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind'], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }); }, /\/mounts\/1\/gidMappings: idmapped mounts are not supported/],
+    ['mount idmappings', (s) => { s.mounts!.push({ destination: '/v', type: 'bind', source: '/srv', options: ['rbind'], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }); }, /\/mounts\/1\/uidMappings: uidMappings and gidMappings must be given together/],
   ];
   for (const [what, patch, re] of cases) {
     test(what, () => assert.throws(() => plan(spec(patch)), re));

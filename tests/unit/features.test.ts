@@ -19,14 +19,17 @@ test('every listed mount option parses to an effect, none to data', () => {
   }
 });
 
-test('tmpcopyup is listed and parsed; refused options are not listed', () => {
-  const listed = features().mountOptions;
+test('tmpcopyup, idmap and ridmap are listed and parsed; idmapped mounts and netDevices are claimed', () => {
+  const f = features();
+  const listed = f.mountOptions;
   assert.ok(listed.includes('tmpcopyup'));
   assert.equal(parseMountOptions(['tmpcopyup'], '/mounts/0').copyUp, true);
   for (const opt of ['idmap', 'ridmap']) {
-    assert.ok(!listed.includes(opt), `${opt} is not claimed`);
-    assert.throws(() => parseMountOptions([opt], '/mounts/0'), /is not supported/);
+    assert.ok(listed.includes(opt), `${opt} is claimed`);
+    assert.deepEqual(parseMountOptions([opt], '/mounts/0').idmap, { recursive: opt === 'ridmap', pointer: '/mounts/0/options/0' });
   }
+  assert.equal(f.linux.mountExtensions.idmap.enabled, true);
+  assert.equal(f.linux.netDevices.enabled, true);
   // An unknown word is filesystem data (mode=755, size=...), which features does not list.
   assert.deepEqual(parseMountOptions(['mode=755'], '/mounts/0').data, ['mode=755']);
   assert.ok(!listed.includes('mode=755'));

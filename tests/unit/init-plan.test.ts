@@ -103,8 +103,40 @@ test('no new mount namespace is refused with the field named', () => {
   assert.throws(() => ops(spec((s) => { s.linux!.namespaces = [{ type: 'pid' }]; })), /config\.json \/linux\/namespaces: a new mount namespace is required/);
 });
 
-test('unsupported mount options are refused, not ignored', () => {
-  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/srv', options: ['rbind', 'idmap'] }); })), /config\.json \/mounts\/3\/options\/1: mount option "idmap" is not supported/);
+test('idmap without mappings or a user namespace is refused, not ignored', () => {
+  assert.throws(() => ops(spec((s) => { s.mounts!.push({ destination: '/x', type: 'bind', source: '/srv', options: ['rbind', 'idmap'] }); })), /config\.json \/mounts\/3\/options\/1: needs uidMappings and gidMappings on the mount, or a user namespace/);
+});
+
+test('idmapped mounts: IDMAP_TREE in the parent phase (before CLONE), MOUNT_TREE in place of MOUNT', () => {
+  const p = ops(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    s.mounts!.push({ destination: '/a', type: 'bind', source: '/srv/a', options: ['rbind', 'ridmap', 'ro'] });
+    s.mounts!.push({ destination: '/b', type: 'bind', source: 'rel', options: ['bind'], uidMappings: [{ containerID: 1, hostID: 2, size: 3 }], gidMappings: [{ containerID: 4, hostID: 5, size: 6 }] });
+  }));
+  const names = p.map((o) => o.op);
+  const trees = p.filter((o) => o.op === 'IDMAP_TREE');
+  assert.equal(trees.length, 2);
+  assert.ok(names.lastIndexOf('IDMAP_TREE') < names.indexOf('CLONE'));
+  assert.deepEqual(trees[0]!.args, ['0', '/srv/a', '1', '1', '0 100000 65536\n', '0 200000 65536\n', '', '/mounts/3']);
+  assert.deepEqual(trees[1]!.args.slice(0, 6), ['1', '/b/rel', '0', '0', '1 2 3\n', '4 5 6\n']);
+  const attach = p.filter((o) => o.op === 'MOUNT_TREE');
+  assert.deepEqual(attach.map((o) => [o.args[0], o.args[1]]), [['0', '/a'], ['1', '/b']]);
+  assert.equal(attach[0]!.args[3], '1', 'ro is a remount flag of the attached tree');
+  assert.ok(!p.some((o) => o.op === 'MOUNT' && (o.args[1] === '/a' || o.args[1] === '/b')));
+});
+
+test('netDevices: NETLINK before any JOIN_NS, NETDEV in the child once it is in its network namespace', () => {
+  const p = ops(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'network', path: '/var/run/netns/x' });
+    s.linux!.netDevices = { eth1: { name: 'c0' }, eth2: {} };
+  }));
+  const names = p.map((o) => o.op);
+  assert.ok(names.indexOf('NETLINK') < names.indexOf('JOIN_NS'));
+  const dev = p.filter((o) => o.op === 'NETDEV').map((o) => o.args);
+  assert.deepEqual(dev, [['eth1', 'c0', '/linux/netDevices/eth1'], ['eth2', '', '/linux/netDevices/eth2']]);
+  assert.ok(names.indexOf('NETDEV') > names.indexOf('CLONE'));
 });
 
 test('tmpcopyup: a tmpfs mount point made with copy-up (mk D); ro only after the copy; a no-op elsewhere', () => {

@@ -39,7 +39,7 @@ describe('seccomp program cache', { skip }, () => {
   });
 
   test('refusals are checked before the cache', () => {
-    assert.throws(() => compileSeccompCached({ ...profile, listenerPath: '/x.sock' }, root), /\/linux\/seccomp\/listenerPath/);
+    assert.throws(() => compileSeccompCached({ ...profile, listenerMetadata: 'x' }, root), /\/linux\/seccomp\/listenerMetadata/);
   });
 
   test('a corrupt entry is recompiled', () => {

@@ -32,11 +32,11 @@ describe('seccomp actions', () => {
     assert.throws(() => act('SCMP_ACT_ERRNO', 70000), /\/e: must be an integer between 0 and 65535/);
   });
 
-  test('NOTIFY is refused; features lists exactly the applied actions', () => {
-    assert.throws(() => act('SCMP_ACT_NOTIFY'), /config\.json \/a: SCMP_ACT_NOTIFY is not supported/);
+  test('NOTIFY is the user-notification action; features lists exactly the applied actions', () => {
+    assert.equal(act('SCMP_ACT_NOTIFY'), SCMP_ACT.NOTIFY);
     assert.deepEqual(supportedActions(), [
       'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG',
-      'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP',
+      'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP',
     ]);
   });
 });
@@ -85,13 +85,14 @@ describe('planProfile', () => {
 
   test('refusals name the field', () => {
     const cases: Array<[Partial<Seccomp>, RegExp]> = [
-      [{ listenerPath: '/run/agent.sock' }, /\/linux\/seccomp\/listenerPath: seccomp user notification/],
-      [{ listenerMetadata: 'x' }, /\/linux\/seccomp\/listenerMetadata: requires listenerPath/],
+      [{ listenerMetadata: 'x' }, /\/linux\/seccomp\/listenerMetadata: must not be set without listenerPath/],
+      [{ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/agent.sock' }, /\/linux\/seccomp\/defaultAction: SCMP_ACT_NOTIFY cannot be the default action/],
+      [{ listenerPath: '/a.sock', syscalls: [{ names: ['read', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/syscalls\/0\/names\/1: SCMP_ACT_NOTIFY cannot be used for sendmsg/],
       [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1 }, /\/linux\/seccomp\/defaultErrnoRet: can only be set/],
-      [{ flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /\/linux\/seccomp\/flags\/0: only applies to SCMP_ACT_NOTIFY/],
+      [{ flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /\/linux\/seccomp\/flags\/0: only applies when a rule uses SCMP_ACT_NOTIFY/],
       [{ flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_BOGUS'] }, /\/linux\/seccomp\/flags\/1: unknown seccomp filter flag/],
       [{ architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_VAX'] }, /\/linux\/seccomp\/architectures\/1: unknown seccomp architecture "SCMP_ARCH_VAX"/],
-      [{ syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/syscalls\/0\/action: SCMP_ACT_NOTIFY/],
+      [{ syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/listenerPath: is required: \/linux\/seccomp\/syscalls\/0\/action is SCMP_ACT_NOTIFY/],
       [{ syscalls: [{ names: ['read'], action: 'SCMP_ACT_LOG', errnoRet: 5 }] }, /\/linux\/seccomp\/syscalls\/0\/errnoRet/],
       [{ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }, /\/linux\/seccomp\/syscalls\/0\/args\/0\/index: must be between 0 and 5/],
       [{ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }, /\/args\/0\/value: .* cannot be read exactly/],
