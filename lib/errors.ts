@@ -53,6 +53,8 @@ export function toOciError(err: unknown, context?: string): OciError {
 }
 
 const ERRNO_TEXT: Record<string, string> = {
+  ENOTSUP: 'operation not supported',
+  EOPNOTSUPP: 'operation not supported',
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',

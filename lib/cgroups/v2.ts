@@ -99,6 +99,21 @@ export class V2Manager extends BaseManager {
     if (this.enableAtCreate) enableControllers(this.io, this.h.mountpoint, this.path, 'all');
   }
 
+  /**
+   * A cgroup made under a threaded one ("threaded" or "domain threaded") starts "domain
+   * invalid", where no process can join: it is made part of the threaded subtree at once.
+   */
+  protected override prepareDir(_h: Hierarchy, dir: string, parent: string, createdNow: boolean): void {
+    if (!createdNow) return;
+    let parentType = '';
+    try {
+      parentType = this.io.read(path.join(parent, 'cgroup.type')).trim();
+    } catch {
+      return; // the root has no cgroup.type; an old kernel has none at all
+    }
+    if (parentType === 'threaded' || parentType === 'domain threaded') writeControl(this.io, dir, 'cgroup.type', 'threaded');
+  }
+
   protected override canFreeze(): boolean {
     return this.io.exists(path.join(this.dir, 'cgroup.freeze'));
   }
@@ -142,11 +157,34 @@ export class V2Manager extends BaseManager {
   apply(r: Resources | undefined): void {
     if (r === undefined) return;
     const steps = planV2(this.io, this.h.mountpoint, this.path, this.dir, r);
+    if (r.unified?.['cgroup.type'] === 'threaded') this.makeRoomForThreaded();
     for (const s of steps) s();
+  }
+
+  /**
+   * The kernel refuses a threaded child (ENOTSUP) under a domain cgroup that has domain
+   * controllers enabled for its children. When that parent was made for this container, those
+   * controllers were enabled by create() and serve nobody else: they are turned off again.
+   */
+  private makeRoomForThreaded(): void {
+    const parent = path.dirname(this.dir);
+    if (!this.created.includes(parent)) return;
+    const file = path.join(parent, 'cgroup.subtree_control');
+    for (const c of readWords(this.io, file)) {
+      if (THREADED_CONTROLLERS.has(c)) continue;
+      try {
+        this.io.write(file, `-${c}`);
+      } catch (err) {
+        debug(`cgroup: cannot disable ${c} in ${file}: ${errCode(err) ?? String(err)}`);
+      }
+    }
   }
 }
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Controllers that work in threaded subtrees (cgroup-v2.rst, "Threads"). */
+const THREADED_CONTROLLERS: ReadonlySet<string> = new Set(['cpu', 'cpuset', 'perf_event', 'pids']);
 
 function onCgroup2(dir: string): boolean {
   try {
@@ -381,7 +419,9 @@ export function planV2(io: CgroupIo, mountpoint: string, cgPath: string, dir: st
     const ctrl = key.slice(0, dot);
     if (ctrl !== 'cgroup') need(ctrl, ptr);
     needFile(key, ptr);
-    steps.push(w(key, String(value), ptr));
+    // The type goes first: a threaded cgroup has no domain controller files to write before it.
+    if (key === 'cgroup.type') steps.unshift(w(key, String(value), ptr));
+    else steps.push(w(key, String(value), ptr));
   }
 
   return steps;

@@ -358,3 +358,34 @@ describe('v2 manager on the real cgroup2 hierarchy', { skip: skip || (v2h === un
     assert.ok(!fs.existsSync(path.join((v2h as Hierarchy).mountpoint, top)));
   });
 });
+
+// cgroup v2 threaded mode: the type written first, and cgroups below a threaded one usable.
+describe('v2 manager: threaded subtrees', { skip: skip || (v2h === undefined ? 'no cgroup2 mounted' : false) }, () => {
+  let top = '';
+  before(() => {
+    top = uniqueTop();
+    tops.push(top);
+  });
+
+  test('unified cgroup.type "threaded": the parent becomes "domain threaded"; a child cgroup is threaded, not "domain invalid", and takes a process', async () => {
+    const mp = (v2h as Hierarchy).mountpoint;
+    const hv = { mode: 'unified' as const, hierarchies: [v2h as Hierarchy] };
+    const t = newCgroupManager({ cgroupsPath: `${top}/t`, id: 't', host: hv });
+    t.create();
+    t.apply({ unified: { 'cgroup.type': 'threaded' } });
+    assert.equal(read(path.join(mp, top, 't', 'cgroup.type')), 'threaded');
+    assert.equal(read(path.join(mp, top, 'cgroup.type')), 'domain threaded');
+
+    const sub = newCgroupManager({ cgroupsPath: `${top}/t/sub`, id: 'sub', host: hv });
+    sub.create();
+    assert.equal(read(path.join(mp, top, 't', 'sub', 'cgroup.type')), 'threaded');
+    const c = spawnSleep();
+    sub.addProcess(c.pid);
+    assert.ok(procCgroupLines(c.pid).includes(`0::${top}/t/sub`), procCgroupLines(c.pid).join('\n'));
+    c.kill('SIGKILL');
+    await exited(c);
+    sub.destroy();
+    t.destroy();
+    assert.ok(!fs.existsSync(path.join(mp, top, 't')));
+  });
+});
