@@ -67,6 +67,8 @@ enum op_code {
 	OP_NETDEV = 77,
 	OP_SECCOMP_NOTIFY = 78,
 	OP_MOUNT_TREE = 79,
+	OP_MKDIR = 80,
+	OP_ROOT_PARENT_PRIVATE = 81,
 	OP_MAX
 };
 

@@ -1161,6 +1161,64 @@ static void op_pivot_root(const struct op *o)
 		die(errno, "chdir /");
 }
 
+/* The mount id of what fd names ("mnt_id:" of /proc/self/fdinfo/<fd>), or -1. */
+static int mount_id_of(int fd)
+{
+	char rel[40], buf[512];
+	snprintf(rel, sizeof rel, "fdinfo/%d", fd);
+	int f = open_proc_self(rel, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	ssize_t n = read(f, buf, sizeof buf - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	const char *m = strstr(buf, "mnt_id:");
+	return m ? atoi(m + 7) : -1;
+}
+
+/*
+ * ROOT_PARENT_PRIVATE: pivot_root refuses a new root whose parent mount is shared, which it is
+ * after rootfsPropagation "shared" made "/" rshared. The mount that holds the rootfs directory
+ * is found by walking up from it until ".." is on another mount, and made private (in our
+ * mount namespace only).
+ */
+static void op_root_parent_private(const struct op *o)
+{
+	(void)o;
+	int cur = openat(rootfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int id = cur < 0 ? -1 : mount_id_of(cur);
+	if (id < 0)
+		die(errno, "rootfs parent mount");
+	for (;;) {
+		struct stat a, b;
+		int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0 || fstat(cur, &a) < 0 || fstat(up, &b) < 0)
+			die(errno, "rootfs parent mount");
+		if (mount_id_of(up) != id || (a.st_ino == b.st_ino && a.st_dev == b.st_dev)) {
+			close(up);
+			break;               /* cur is that mount's root (or "/") */
+		}
+		close(cur);
+		cur = up;
+	}
+	char p[32];
+	fdpath(p, cur);
+	if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0)
+		die(errno, "make the rootfs parent mount private");
+	close(cur);
+}
+
+/* MKDIR path(in root): create a directory (and its parents, 0755) if missing (process.cwd). */
+static void op_mkdir(const struct op *o)
+{
+	int fd = in_root_mkpath(o->argv[0], 'd');
+	if (fd < 0)
+		die(errno, "mkdir %s", o->argv[0]);
+	close(fd);
+}
+
 static void op_chroot(const struct op *o)
 {
 	(void)o;
@@ -2048,6 +2106,8 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_NETDEV] = { "NETDEV", op_netdev, 3, CHILD },
 	[OP_SECCOMP_NOTIFY] = { "SECCOMP_NOTIFY", op_seccomp_notify, 3, CHILD },
 	[OP_MOUNT_TREE] = { "MOUNT_TREE", op_mount_tree, 5, CHILD },
+	[OP_MKDIR] = { "MKDIR", op_mkdir, 1, CHILD },
+	[OP_ROOT_PARENT_PRIVATE] = { "ROOT_PARENT_PRIVATE", op_root_parent_private, 0, CHILD },
 };
 
 static uint32_t le32(const unsigned char *p)

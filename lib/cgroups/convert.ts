@@ -3,7 +3,7 @@
  */
 import { configError } from '../errors';
 import { unavailable } from './io';
-import type { Device, DeviceRule } from '../spec/types';
+import type { DeviceRule } from '../spec/types';
 
 /** runc: cpu.shares (2..262144) -> cpu.weight (1..10000); 0 means unset. */
 export function cpuSharesToWeight(shares: number): number {
@@ -107,19 +107,6 @@ export function effectiveDeviceRules(rules: DeviceRule[] | undefined): NormalRul
 /** devices.allow / devices.deny line: `c 1:3 rwm`, `a *:* rwm`. */
 export function deviceRuleText(r: NormalRule): string {
   return `${r.type} ${r.major}:${r.minor} ${r.access}`;
-}
-
-/**
- * Allow rules for linux.devices entries (runc allows every device it creates, rwm). The create
- * verb appends these to resources.devices before apply().
- */
-export function deviceRulesForSpecDevices(devices: Device[] | undefined): DeviceRule[] {
-  const out: DeviceRule[] = [];
-  for (const d of devices ?? []) {
-    if (d.type !== 'c' && d.type !== 'b' && d.type !== 'u') continue;
-    out.push({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major ?? null, minor: d.minor ?? null, access: 'rwm' });
-  }
-  return out;
 }
 
 /** `hugepages-2048kB` -> `2MB` (the names hugetlb cgroup files use). */

@@ -70,4 +70,4 @@ export function loadCgroupManager(p: PersistedCgroup, opts: { io?: CgroupIo } = 
 
 export { probeHost, hierarchyKey, parseMountinfo } from './probe';
 export { resolveCgroupPath, parseSystemdCgroupPath, checkSystemdDriver } from './path';
-export { cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2, deviceRulesForSpecDevices, DEFAULT_DEVICE_RULES } from './convert';
+export { cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2, DEFAULT_DEVICE_RULES } from './convert';

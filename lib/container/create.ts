@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deviceRulesForSpecDevices } from '../cgroups/convert';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { OciError, toOciError } from '../errors';
 import { runHooks } from '../hooks';
@@ -92,10 +91,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     record.cgroup = cgroup.toJSON();
     saveRecord(o.root, record);
     faultPoint('after-record');
-    // linux.devices must be usable too: their allow rules follow the config's own rules.
-    const resources = spec.linux?.resources;
-    const extraRules = deviceRulesForSpecDevices(spec.linux?.devices);
-    cgroup.apply(extraRules.length === 0 ? resources : { ...resources, devices: [...(resources?.devices ?? []), ...extraRules] });
+    // linux.devices only makes the nodes; access to them is what resources.devices allows (plus
+    // the default devices), as with runc: an engine that adds a device adds its rule too.
+    cgroup.apply(spec.linux?.resources);
     trace('cgroup');
 
     // Socket activation (systemd's LISTEN_FDS): those fds come first, then --preserve-fds.

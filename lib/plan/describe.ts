@@ -9,7 +9,6 @@
  * option words), CLONE_NEW* flags (namespace names), RLIMIT_* names, CAP_* names.
  */
 import * as path from 'node:path';
-import { deviceRulesForSpecDevices } from '../cgroups/convert';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
 import type { CgroupIo, Hierarchy, HostCgroups } from '../cgroups/types';
 import { OciError, toOciError } from '../errors';
@@ -333,10 +332,8 @@ export function planCgroup(input: CgroupPlanInput): { plan: CgroupPlan; manager?
     plan.path = manager.path;
     plan.paths = manager.paths;
     manager.create();
-    // As create: linux.devices get allow rules after the config's own device rules.
     const resources: Resources | undefined = input.spec.linux?.resources;
-    const extra = deviceRulesForSpecDevices(input.spec.linux?.devices);
-    manager.apply(extra.length === 0 ? resources : { ...resources, devices: [...(resources?.devices ?? []), ...extra] });
+    manager.apply(resources);
     plan.setup = io.actions.splice(0);
     manager.addProcess(0);
     plan.join = io.actions.splice(0).map((a) => (path.basename(a.path) === 'cgroup.procs' ? { ...a, value: INIT_PID } : a));
@@ -676,8 +673,12 @@ export function describePlan(input: DescribeInput): PlanDescription {
       case 'SETSID':
         step('init', o.op, 'setsid (no terminal)');
         break;
-      case 'UNSHARE_CHILD':
-        step('init', o.op, `unshare ${list(namespaceTypesOf(num(a[0])))} namespace (${cloneFlagNames(num(a[0])).join('|')}), after the cgroup join`);
+      case 'UNSHARE_CHILD': {
+        const flags = num(a[0]);
+        const why = flags === CLONE.NEWIPC ? 'as the user namespace\'s root (its mqueue belongs to the container)' : 'after the cgroup join';
+        step('init', o.op, `unshare ${list(namespaceTypesOf(flags))} namespace (${cloneFlagNames(flags).join('|')}), ${why}`);
+        break;
+      }
         break;
       case 'ROOTFS':
         step('init', o.op, `open the rootfs ${str(a[0])}; container paths resolve inside it`, { path: str(a[0]) });
@@ -903,6 +904,33 @@ export function describePlan(input: DescribeInput): PlanDescription {
         });
         break;
       }
+      case 'NETLINK':
+        step(phase, o.op, 'open a netlink route socket in the runtime\'s network namespace (for linux.netDevices)');
+        break;
+      case 'NOTIFY_SOCKET':
+        step(phase, o.op, `connect to the seccomp agent at ${str(a[0])}`, { path: str(a[0]) });
+        break;
+      case 'IDMAP_TREE':
+        step(phase, o.op, `idmapped copy of ${str(a[1])}${num(a[2]) ? ' (rbind)' : ''}${num(a[3]) ? ', submounts mapped too' : ''}: ${str(a[6]) !== '' ? `user namespace ${str(a[6])}` : `uid_map ${str(a[4]).trim().replace(/\n/g, '; ')}, gid_map ${str(a[5]).trim().replace(/\n/g, '; ')}`}`,
+          { slot: num(a[0]), source: str(a[1]), pointer: str(a[7]) });
+        break;
+      case 'MOUNT_TREE':
+        step('init', o.op, `attach the idmapped copy #${num(a[0])} on ${str(a[1])}`, { slot: num(a[0]), destination: str(a[1]) });
+        break;
+      case 'NETDEV':
+        step('init', o.op, `move network device ${str(a[0])} into the container${str(a[1]) !== '' ? ` as ${str(a[1])}` : ''}, with its addresses, and set it up`, { name: str(a[0]), newName: str(a[1]) });
+        break;
+      case 'SECCOMP_NOTIFY': {
+        const s = d.seccomp;
+        step('init', o.op, `load the seccomp filter with a listener (${s.instructions ?? '?'} BPF instructions) and send the listener to the agent`, { ...s });
+        break;
+      }
+      case 'MKDIR':
+        step('init', o.op, `create ${str(a[0])} if missing (process.cwd)`, { path: str(a[0]) });
+        break;
+      case 'ROOT_PARENT_PRIVATE':
+        step('init', o.op, 'make the mount holding the rootfs private (pivot_root refuses a shared one)');
+        break;
       default:
         step(phase, o.op, o.args.map((x) => q(str(x))).join(' '));
     }
@@ -912,9 +940,6 @@ export function describePlan(input: DescribeInput): PlanDescription {
   // ---- notes: what the config asks for and this build will not do as asked
   if (d.seccomp.configured && !d.seccomp.applied) {
     d.notes.push(`linux.seccomp is set (default ${d.seccomp.defaultAction}, ${d.seccomp.rules} rules) but this build of oci-ts does not load seccomp filters: the container runs without one`);
-  }
-  if (cg.version === 'v2' && (spec.linux?.resources?.devices?.length ?? 0) > 0) {
-    d.notes.push('linux.resources.devices: device rules are not enforced on cgroup v2 yet (needs an eBPF device program)');
   }
   return d;
 }

@@ -23,7 +23,7 @@ import {
   notifyStateTemplate, planMemoryPolicy, planPersonality, planProcessAttrs, seccompLoadsEarly, seccompNotifies, seccompOp, type SeccompCompiler,
 } from './extras';
 import { OCI_VERSION } from '../container/store';
-import { planIdentity, type ProcessSource } from './identity';
+import { dedupeEnv, planIdentity, type ProcessSource } from './identity';
 import { JOIN_ORDER, NS_FLAGS } from './init-plan';
 
 /** The flags of `exec` that change the process (runc applies them only without --process). */
@@ -108,22 +108,7 @@ export function execProcessFromConfig(base: Process, f: ExecProcessFlags): Proce
 
 /** `extra` (NAME=value entries) over `base`: a name already set is replaced in place, a new one appended. */
 export function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
-  const out = [...base];
-  const nameOf = (kv: string): string => {
-    const eq = kv.indexOf('=');
-    return eq < 0 ? kv : kv.slice(0, eq);
-  };
-  for (const kv of extra) {
-    const name = nameOf(kv);
-    const at = out.findIndex((e) => nameOf(e) === name);
-    if (at < 0) {
-      out.push(kv);
-      continue;
-    }
-    out[at] = kv;
-    for (let i = out.length - 1; i > at; i--) if (nameOf(out[i]!) === name) out.splice(i, 1);
-  }
-  return out;
+  return dedupeEnv([...base, ...extra]);
 }
 
 /**

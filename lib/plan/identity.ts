@@ -21,6 +21,27 @@ export interface ProcessSource {
   base: string;
 }
 
+/**
+ * One entry per name: at the place of its first occurrence, with the value of its last (runc
+ * sets each entry in turn, so a later one overrides an earlier one in place).
+ */
+export function dedupeEnv(env: readonly string[]): string[] {
+  const out: string[] = [];
+  const at = new Map<string, number>();
+  for (const kv of env) {
+    const eq = kv.indexOf('=');
+    const name = eq < 0 ? kv : kv.slice(0, eq);
+    const i = at.get(name);
+    if (i === undefined) {
+      at.set(name, out.length);
+      out.push(kv);
+    } else {
+      out[i] = kv;
+    }
+  }
+  return out;
+}
+
 /** The value of the last NAME=... entry, as the C library's getenv sees a deduplicated env. */
 export function envValue(env: readonly string[], name: string): string | undefined {
   const prefix = `${name}=`;
@@ -66,7 +87,7 @@ export function planIdentity(proc: Process, from: ProcessSource, add: AddOp): { 
     add('RLIMIT', type, rlimitValue(r.soft), rlimitValue(r.hard));
   });
 
-  const { env, needed: needsHome } = homeFromPasswd(proc.env ?? []);
+  const { env, needed: needsHome } = homeFromPasswd(dedupeEnv(proc.env ?? []));
   const args = proc.args ?? [];
   if (args.length === 0) throw configError(from.file, `${from.base}/args`, 'must be a non-empty array');
   add('CHDIR', proc.cwd);

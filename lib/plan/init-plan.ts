@@ -126,8 +126,11 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const offsets = timeOffsetsText(spec);
   if (offsets !== undefined) add('WRITE_PARENT', '/proc/self/timens_offsets', offsets);
   add('MODE', input.mode);
+  // With a new user namespace the ipc namespace is made later, by the namespace's root (see
+  // the UNSHARE_CHILD below): its mqueue filesystem then belongs to the container's root.
+  const ipcLater = fresh.has('user') && fresh.has('ipc');
   let cloneFlags = 0;
-  for (const t of fresh) if (t !== 'cgroup' && t !== 'time') cloneFlags |= NS_FLAGS[t];
+  for (const t of fresh) if (t !== 'cgroup' && t !== 'time' && !(t === 'ipc' && ipcLater)) cloneFlags |= NS_FLAGS[t];
   add('CLONE', cloneFlags);
 
   // ---- child phase: the container's init ----
@@ -140,6 +143,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // In a user namespace the init is still the unmapped host root until it switches to the
   // namespace's root; mounts such as devpts fail (EOVERFLOW) before that.
   if (fresh.has('user') || joined.some((ns) => ns.type === 'user')) add('SETUSER', 0, 0, '');
+  if (ipcLater) add('UNSHARE_CHILD', CLONE.NEWIPC);
   // A new cgroup namespace is made after the cgroup join, so its root is the container's cgroup.
   if (fresh.has('cgroup')) add('UNSHARE_CHILD', CLONE.NEWCGROUP);
   if (!proc.terminal) add('SETSID');
@@ -148,11 +152,15 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   add('MOUNT_HOST', '', '/', '', MS.REC | rootProp, '');
   add('MOUNT_HOST', input.rootfs, input.rootfs, '', MS.BIND | MS.REC, '');
   add('ROOTFS', input.rootfs);
+  // pivot_root refuses a shared parent mount, which "/" just became (runc does the same).
+  if (rootProp === MS.SHARED && !input.noPivot) add('ROOT_PARENT_PRIVATE');
 
   const remountLater: string[] = [];
   (spec.mounts ?? []).forEach((m, i) => planMount(m, i, input, fresh, add, remountLater, idmapSlots));
 
   planDevices(spec, !!proc.terminal, add);
+  // A missing cwd is created (0755, as the runtime's root inside), after the mounts it may be on.
+  if (proc.cwd !== undefined && proc.cwd !== '' && proc.cwd !== '/') add('MKDIR', proc.cwd);
 
   const hooks = spec.hooks;
   if ((hooks?.createRuntime?.length ?? 0) > 0 || (hooks?.prestart?.length ?? 0) > 0) add('SYNC', 'hooks');

@@ -58,6 +58,8 @@ export const Op = {
   NETDEV: 77,
   SECCOMP_NOTIFY: 78,
   MOUNT_TREE: 79,
+  MKDIR: 80,
+  ROOT_PARENT_PRIVATE: 81,
 } as const;
 
 export type OpName = keyof typeof Op;

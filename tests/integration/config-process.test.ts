@@ -130,7 +130,10 @@ describe('config: process and namespace attributes', { skip: skipReason }, () =>
       ['SELinux label', (x) => { x.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, '/process/selinuxLabel', /SELinux is not supported/],
       ['mount label', (x) => { x.linux.mountLabel = 'system_u:object_r:container_file_t:s0'; }, '/linux/mountLabel'],
       ['Intel RDT', (x) => { x.linux.intelRdt = { closID: 'guaranteed', l3CacheSchema: 'L3:0=ffff' }; }, '/linux/intelRdt', /resctrl/],
-      ['net devices', (x) => { x.linux.netDevices = { dummy0: { name: 'eth1' } }; }, '/linux/netDevices'],
+      ['net devices without a network namespace', (x) => {
+        x.linux.namespaces = x.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+        x.linux.netDevices = { dummy0: { name: 'eth1' } };
+      }, '/linux/netDevices', /requires a network namespace/],
       ['personality flags', (x) => { x.linux.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] }; }, '/linux/personality/flags/0'],
       ['SCHED_ISO', (x) => { x.process.scheduler = { policy: 'SCHED_ISO' }; }, '/process/scheduler/policy'],
       ['a global sysctl', (x) => { x.linux.sysctl = { 'kernel.pid_max': '4096' }; }, '/linux/sysctl/kernel.pid_max', /not in a separate kernel namespace/],

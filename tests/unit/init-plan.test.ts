@@ -166,3 +166,35 @@ test('hooks sync only when there are hooks to run before pivot_root', () => {
   assert.equal(withHook.filter((o) => o.op === 'SYNC').length, 2);
   assert.ok(names.lastIndexOf('SYNC') < names.indexOf('PIVOT_ROOT'));
 });
+
+test('process.env: one entry per name, first place, last value (as runc); a missing cwd is created', () => {
+  const p = ops(spec((s) => {
+    s.process!.env = ['PATH=/bin', 'DUP=first', 'OTHER=1', 'DUP=last'];
+    s.process!.cwd = '/var/work dir';
+  }));
+  const exec = p.find((o) => o.op === 'EXEC')!;
+  const env = exec.args.slice(1 + Number(exec.args[0]));
+  assert.deepEqual(env, ['PATH=/bin', 'DUP=last', 'OTHER=1']);
+  const names = p.map((o) => o.op);
+  const mkdir = p.findIndex((o) => o.op === 'MKDIR' && o.args[0] === '/var/work dir');
+  assert.ok(mkdir > names.lastIndexOf('MOUNT') && mkdir < names.indexOf('PIVOT_ROOT'), 'after the mounts, before pivot_root');
+});
+
+test('a new user and ipc namespace: ipc is unshared after SETUSER 0 (mqueue owned by the container root)', () => {
+  const p = ops(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user' }, { type: 'ipc' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  }));
+  const clone = p.find((o) => o.op === 'CLONE')!;
+  assert.equal(Number(clone.args[0]) & CLONE.NEWIPC, 0);
+  const names = p.map((o) => o.op);
+  const unshare = p.findIndex((o) => o.op === 'UNSHARE_CHILD' && Number(o.args[0]) === CLONE.NEWIPC);
+  assert.ok(unshare > names.indexOf('SETUSER') && unshare < names.indexOf('MOUNT'));
+});
+
+test('rootfsPropagation shared: the rootfs parent mount is made private before pivot_root', () => {
+  const names = ops(spec((s) => { s.linux!.rootfsPropagation = 'shared'; })).map((o) => o.op);
+  assert.ok(names.indexOf('ROOT_PARENT_PRIVATE') > names.indexOf('ROOTFS') && names.indexOf('ROOT_PARENT_PRIVATE') < names.indexOf('PIVOT_ROOT'));
+  assert.ok(!ops(spec()).some((o) => o.op === 'ROOT_PARENT_PRIVATE'));
+});

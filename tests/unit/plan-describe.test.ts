@@ -254,12 +254,14 @@ test('steps come in the order create and start run them', () => {
   const order = [firstCgroup, clone, syncNs, uidMap, join, firstMount, prestart, pivot, mask, ready, created, poststart, exec, poststop];
   assert.deepEqual(order, [...order].sort((a, b) => a - b), d.steps.map((s, i) => `${i} ${key(s)} ${s.text}`).join('\n'));
   assert.match(d.steps[created]!.text, /pid file \/run\/c1\.pid/);
-  assert.match(d.steps[clone]!.text, /new namespaces: pid, mount, ipc, uts, user/);
+  assert.match(d.steps[clone]!.text, /new namespaces: pid, mount, uts, user/);
+  // The ipc namespace comes after the init became the user namespace's root (mqueue ownership).
+  assert.ok(d.steps.some((s) => s.op === 'UNSHARE_CHILD' && /unshare ipc namespace/.test(s.text)));
   // A user-namespaced init first becomes root of the namespace: the final identity is the config's.
   assert.deepEqual(d.user, { uid: 1000, gid: 1000, additionalGids: [5], umask: '0022' });
 });
 
-test('seccomp is summarised (actions, rules, BPF size); v2 device rules become a note', () => {
+test('seccomp is summarised (actions, rules, BPF size); v2 device rules are no longer a note (eBPF)', () => {
   const d = describe(spec((s) => {
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' }, { names: ['ptrace'], action: 'SCMP_ACT_KILL' }] };
     s.linux!.resources!.devices = [{ allow: false, access: 'rwm' }];
@@ -275,7 +277,7 @@ test('seccomp is summarised (actions, rules, BPF size); v2 device rules become a
   } else {
     assert.ok(d.notes.some((n) => n.includes('seccomp')));
   }
-  assert.ok(d.notes.some((n) => n.includes('not enforced on cgroup v2')));
+  assert.ok(!d.notes.some((n) => n.includes('not enforced on cgroup v2')));
   assert.deepEqual(describe(spec()).seccomp, { configured: false, applied: false });
 });
 
