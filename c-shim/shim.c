@@ -1179,15 +1179,15 @@ static int mount_id_of(int fd)
 }
 
 /*
- * ROOT_PARENT_PRIVATE: pivot_root refuses a new root whose parent mount is shared, which it is
- * after rootfsPropagation "shared" made "/" rshared. The mount that holds the rootfs directory
- * is found by walking up from it until ".." is on another mount, and made private (in our
- * mount namespace only).
+ * ROOT_PARENT_PRIVATE rootfs: pivot_root refuses a new root that is shared or whose parent
+ * mount is, as everything is after rootfsPropagation "shared" made "/" rshared. Before the
+ * rootfs is bound on itself, the mount that holds it (the rootfs itself when it is a mount
+ * point) is made private, so the bind is private too. Found by walking up from the rootfs
+ * until ".." is on another mount; our mount namespace only.
  */
 static void op_root_parent_private(const struct op *o)
 {
-	(void)o;
-	int cur = openat(rootfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int cur = open(o->argv[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int id = cur < 0 ? -1 : mount_id_of(cur);
 	if (id < 0)
 		die(errno, "rootfs parent mount");
@@ -2107,7 +2107,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_SECCOMP_NOTIFY] = { "SECCOMP_NOTIFY", op_seccomp_notify, 3, CHILD },
 	[OP_MOUNT_TREE] = { "MOUNT_TREE", op_mount_tree, 5, CHILD },
 	[OP_MKDIR] = { "MKDIR", op_mkdir, 1, CHILD },
-	[OP_ROOT_PARENT_PRIVATE] = { "ROOT_PARENT_PRIVATE", op_root_parent_private, 0, CHILD },
+	[OP_ROOT_PARENT_PRIVATE] = { "ROOT_PARENT_PRIVATE", op_root_parent_private, 1, CHILD },
 };
 
 static uint32_t le32(const unsigned char *p)

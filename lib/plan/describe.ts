@@ -929,7 +929,7 @@ export function describePlan(input: DescribeInput): PlanDescription {
         step('init', o.op, `create ${str(a[0])} if missing (process.cwd)`, { path: str(a[0]) });
         break;
       case 'ROOT_PARENT_PRIVATE':
-        step('init', o.op, 'make the mount holding the rootfs private (pivot_root refuses a shared one)');
+        step('init', o.op, `make the mount holding ${str(a[0])} private (pivot_root refuses a shared one)`, { path: str(a[0]) });
         break;
       default:
         step(phase, o.op, o.args.map((x) => q(str(x))).join(' '));

@@ -150,10 +150,11 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
 
   const rootProp = propagationFlags(spec.linux?.rootfsPropagation);
   add('MOUNT_HOST', '', '/', '', MS.REC | rootProp, '');
+  // pivot_root refuses a shared new root or parent mount, which "/" just made everything: the
+  // mount holding the rootfs is made private first, so its bind is private too (runc does so).
+  if (rootProp === MS.SHARED && !input.noPivot) add('ROOT_PARENT_PRIVATE', input.rootfs);
   add('MOUNT_HOST', input.rootfs, input.rootfs, '', MS.BIND | MS.REC, '');
   add('ROOTFS', input.rootfs);
-  // pivot_root refuses a shared parent mount, which "/" just became (runc does the same).
-  if (rootProp === MS.SHARED && !input.noPivot) add('ROOT_PARENT_PRIVATE');
 
   const remountLater: string[] = [];
   (spec.mounts ?? []).forEach((m, i) => planMount(m, i, input, fresh, add, remountLater, idmapSlots));
@@ -168,6 +169,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   planContainerHooks('createContainer', hooks?.createContainer, hookState, add);
 
   add(input.noPivot ? 'CHROOT' : 'PIVOT_ROOT');
+  // config-linux.md: with "shared" the rootfs mount belongs to a new peer group (of its own:
+  // it was made private for pivot_root).
+  if (rootProp === MS.SHARED) add('MOUNT_HOST', '', '/', '', MS.SHARED | MS.REC, '');
   if (proc.terminal) add('CONSOLE', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0);
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {

@@ -195,6 +195,6 @@ test('a new user and ipc namespace: ipc is unshared after SETUSER 0 (mqueue owne
 
 test('rootfsPropagation shared: the rootfs parent mount is made private before pivot_root', () => {
   const names = ops(spec((s) => { s.linux!.rootfsPropagation = 'shared'; })).map((o) => o.op);
-  assert.ok(names.indexOf('ROOT_PARENT_PRIVATE') > names.indexOf('ROOTFS') && names.indexOf('ROOT_PARENT_PRIVATE') < names.indexOf('PIVOT_ROOT'));
+  assert.ok(names.indexOf('ROOT_PARENT_PRIVATE') < names.indexOf('ROOTFS'), 'before the rootfs is bound on itself');
   assert.ok(!ops(spec()).some((o) => o.op === 'ROOT_PARENT_PRIVATE'));
 });
