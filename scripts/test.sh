@@ -24,6 +24,7 @@ case $mode in
       :
     elif [ "$(id -u)" -eq 0 ]; then
       files+=("${integ[@]}")
+      files+=(tests/conformance/*.test.ts) # runc and oci-ts side by side (tests/conformance/README.md)
       # The engine suite (Docker, containerd, Podman with runc and oci-ts): it installs the engines
       # from apt and starts private daemons. OCI_TS_ENGINES=0 leaves it out.
       if [ "${OCI_TS_ENGINES:-1}" != 0 ]; then
