@@ -122,6 +122,11 @@ typecheck: $(NODE_MODULES) $(VALIDATORS)
 test: build
 	bash scripts/test.sh all
 
+# The runtime-tools config validator (Debian's Go and runtime-tools sources; tools/rt-validate/README.md).
+# Not part of build: tests/integration/runtime-tools.test.ts builds it itself when missing or stale.
+build/rt-validate: tools/rt-validate/main.go tools/rt-validate/build.sh
+	bash tools/rt-validate/build.sh $@
+
 test-unit: build
 	bash scripts/test.sh unit
 
@@ -146,6 +151,12 @@ fuzz: build
 # the engines from apt, private daemon configs, full teardown). See docs/engines.md.
 test-engines: build
 	bash tests/engines/run.sh
+
+# The conformance suite: each case under runc (from apt) and oci-ts in one run, a static probe
+# reporting from inside the container (root). See tests/conformance/README.md.
+.PHONY: conformance
+conformance: build
+	env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node --import tsx --test --test-reporter=spec tests/conformance/*.test.ts
 
 # The leak soak: full lifecycles counting processes, mounts, cgroups, fds, files and memfds.
 soak: build

@@ -31,6 +31,11 @@ PACKAGES=(
   time            # bench/peers/memory.sh: GNU time %M
   git             # commit id for --version
   ca-certificates # npm registry over TLS
+  # tests/integration/runtime-tools.test.ts: the OCI runtime-tools config validator, built from
+  # Debian's Go sources with Debian's Go into build/rt-validate (tools/rt-validate/README.md)
+  golang-go                                      # go build (GOPATH mode, no module download)
+  golang-github-opencontainers-runtime-tools-dev # its validate package (pulls its -dev deps)
+  golang-github-opencontainers-specs-dev         # runtime-spec Go types and the JSON Schema it reads
 )
 NODE_MAJOR=20
 

@@ -189,6 +189,25 @@ export function makeBundle(dir: string, patch?: (spec: TestSpec) => void): strin
   spec.linux ??= {};
   spec.linux.cgroupsPath = `/oci-ts-test/${path.basename(bundle)}`;
   patch?.(spec);
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
+  const text = JSON.stringify(spec, null, 2) + '\n';
+  fs.writeFileSync(path.join(bundle, 'config.json'), text);
+  recordConfig(bundle, text);
   return bundle;
+}
+
+let recorded = 0;
+
+/**
+ * Opt-in (off unless OCI_TS_CONFIG_CORPUS=<dir> is set): keep a copy of every config.json that
+ * makeBundle writes, as <dir>/<pid>-<n>-<bundle name>/config.json beside a `bundle-path` file
+ * naming the original bundle, so that tests/integration/runtime-tools.test.ts can check the
+ * configs of a whole test run with the runtime-tools validator (tools/rt-validate/README.md).
+ */
+function recordConfig(bundle: string, text: string): void {
+  const dir = process.env.OCI_TS_CONFIG_CORPUS;
+  if (!dir) return;
+  const entry = path.join(dir, `${process.pid}-${++recorded}-${path.basename(bundle)}`);
+  fs.mkdirSync(entry, { recursive: true });
+  fs.writeFileSync(path.join(entry, 'config.json'), text);
+  fs.writeFileSync(path.join(entry, 'bundle-path'), bundle + '\n');
 }
