@@ -69,6 +69,7 @@ enum op_code {
 	OP_MOUNT_TREE = 79,
 	OP_MKDIR = 80,
 	OP_ROOT_PARENT_PRIVATE = 81,
+	OP_CPU_AFFINITY = 82,
 	OP_MAX
 };
 

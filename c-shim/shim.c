@@ -1917,6 +1917,15 @@ static void op_seccomp_notify(const struct op *o)
 	free(payload);
 }
 
+/* CPU_AFFINITY mask pointer: sched_setaffinity(0) (process.execCPUAffinity of an exec). */
+static void op_cpu_affinity(const struct op *o)
+{
+	if (o->len[0] == 0 || o->len[0] % sizeof(unsigned long))
+		die(EINVAL, "%s: cpu mask of %u bytes", o->argv[1], o->len[0]);
+	if (sched_setaffinity(0, o->len[0], (const cpu_set_t *)(const void *)o->argv[0]) < 0)
+		die(errno, "%s: sched_setaffinity", o->argv[1]);
+}
+
 /* MOUNT_TREE slot target(in root) mk remountflags propagation: attach an IDMAP_TREE mount. */
 static void op_mount_tree(const struct op *o)
 {
@@ -2108,6 +2117,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_MOUNT_TREE] = { "MOUNT_TREE", op_mount_tree, 5, CHILD },
 	[OP_MKDIR] = { "MKDIR", op_mkdir, 1, CHILD },
 	[OP_ROOT_PARENT_PRIVATE] = { "ROOT_PARENT_PRIVATE", op_root_parent_private, 1, CHILD },
+	[OP_CPU_AFFINITY] = { "CPU_AFFINITY", op_cpu_affinity, 2, CHILD },
 };
 
 static uint32_t le32(const unsigned char *p)

@@ -20,7 +20,7 @@ import { OciError, configError, usageError } from '../errors';
 import type { PlanOp } from '../shim/ops';
 import type { NamespaceType, Process, Spec } from '../spec/types';
 import {
-  notifyStateTemplate, planMemoryPolicy, planPersonality, planProcessAttrs, seccompLoadsEarly, seccompNotifies, seccompOp, type SeccompCompiler,
+  cpuMask, notifyStateTemplate, planMemoryPolicy, planPersonality, planProcessAttrs, seccompLoadsEarly, seccompNotifies, seccompOp, type SeccompCompiler,
 } from './extras';
 import { OCI_VERSION } from '../container/store';
 import { dedupeEnv, planIdentity, type ProcessSource } from './identity';
@@ -184,7 +184,16 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
   // ---- child phase: the new process, in the container's namespaces.
   add('DUMPABLE', 0);
   // Node writes the pid into the container's cgroups (and oom_score_adj) while the child waits.
+  // execCPUAffinity: initial before the cgroup join, final after it (a cpuset cgroup join
+  // resets the affinity), as runc does; config.md: for exec'd processes, not the init.
+  const affinity = proc.execCPUAffinity;
+  if (affinity?.initial !== undefined && affinity.initial !== '') {
+    add('CPU_AFFINITY', cpuMask(affinity.initial, `${source.base}/execCPUAffinity/initial`), `${source.base}/execCPUAffinity/initial`);
+  }
   add('SYNC', 'cgroup');
+  if (affinity?.final !== undefined && affinity.final !== '') {
+    add('CPU_AFFINITY', cpuMask(affinity.final, `${source.base}/execCPUAffinity/final`), `${source.base}/execCPUAffinity/final`);
+  }
   // In a user namespace the child is still the unmapped host root: become the namespace's root
   // first (runc's nsexec does the same), so that the pty and chdir work as in the init.
   if (seen.has('user')) add('SETUSER', 0, 0, '');

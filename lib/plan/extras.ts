@@ -5,7 +5,8 @@
  *
  *   applied:  linux.seccomp, linux.personality, process.scheduler, process.ioPriority,
  *             linux.memoryPolicy, linux.timeOffsets, hooks.createContainer/startContainer
- *   ignored:  process.execCPUAffinity (the spec: "not applicable to the container's init")
+ *   ignored:  process.execCPUAffinity for the init (the spec: "not applicable to the container's
+ *             init process"; exec applies it, exec-plan.ts)
  *   elsewhere: linux.netDevices and idmapped mounts (host-resources.ts), SCMP_ACT_NOTIFY
  *             (seccompOp below, lib/seccomp/profile.ts)
  *   refused:  process.apparmorProfile, process.selinuxLabel, linux.mountLabel (no AppArmor or
@@ -142,17 +143,30 @@ export const MPOL_FLAG: Readonly<Record<string, number>> = {
 
 /** The most NUMA nodes a node list may name (the mask travels as raw unsigned longs). */
 const MAX_NODES = 1024;
+/** The most CPUs a cpu list may name (CONFIG_NR_CPUS is at most 8192). */
+const MAX_CPUS = 8192;
+
+/** A cpu list ("0-3,7") as a cpu_set_t mask for sched_setaffinity. */
+export function cpuMask(list: string, pointer: string): Buffer {
+  const mask = bitMask(list, pointer, MAX_CPUS, 'cpu');
+  if (mask.length === 0) refuse(pointer, 'names no CPU');
+  return mask;
+}
 
 /** A cpuset-style list ("0-3,7") as a node mask in little-endian 64-bit words. */
 export function nodeMask(list: string, pointer: string): Buffer {
+  return bitMask(list, pointer, MAX_NODES, 'node');
+}
+
+function bitMask(list: string, pointer: string, max: number, what: string): Buffer {
   const nodes: number[] = [];
   for (const part of list.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
-    if (!m) refuse(pointer, `"${part}" is not a node number or range`);
+    if (!m) refuse(pointer, `"${part}" is not a ${what} number or range`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo) refuse(pointer, `range "${part}" is reversed`);
-    if (hi >= MAX_NODES) refuse(pointer, `node ${hi} is beyond the ${MAX_NODES} nodes this build supports`);
+    if (hi >= max) refuse(pointer, `${what} ${hi} is beyond the ${max} ${what}s this build supports`);
     for (let n = lo; n <= hi; n++) nodes.push(n);
   }
   if (nodes.length === 0) return Buffer.alloc(0);

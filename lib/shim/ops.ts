@@ -60,6 +60,7 @@ export const Op = {
   MOUNT_TREE: 79,
   MKDIR: 80,
   ROOT_PARENT_PRIVATE: 81,
+  CPU_AFFINITY: 82,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeBundle, type TestSpec } from '../helpers/bundle';
@@ -222,6 +223,33 @@ describe('exec', { skip: skipReason }, () => {
     assert.equal(missing.status, 255);
     assert.match(missing.stderr, /nope\.json: no such file or directory/);
     assert.deepEqual(cgroupPids(box), [box.pid], 'nothing started');
+    remove(box);
+  });
+
+  test('process.execCPUAffinity: final after the cgroup join, else initial; a bad list names the field', (t) => {
+    if (os.cpus().length < 2) {
+      t.skip('needs 2 CPUs');
+      return;
+    }
+    const box = runBox();
+    const file = path.join(sb.dir, 'affinity.json');
+    const proc = (affinity: object): void => fs.writeFileSync(file, JSON.stringify({
+      user: { uid: 0, gid: 0 }, cwd: '/', env: ['PATH=/bin'], args: ['/bin/sh', '-c', 'grep ^Cpus_allowed_list /proc/self/status'], execCPUAffinity: affinity,
+    }));
+    proc({ initial: '0', final: '1' });
+    let r = sb.run(['exec', '--process', file, box.id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Cpus_allowed_list:\s+1$/m);
+    proc({ initial: '1' });
+    r = sb.run(['exec', '--process', file, box.id]);
+    assert.match(r.stdout, /^Cpus_allowed_list:\s+1$/m);
+    proc({ final: '0' });
+    r = sb.run(['exec', '--process', file, box.id]);
+    assert.match(r.stdout, /^Cpus_allowed_list:\s+0$/m);
+    proc({ final: '0-x' });
+    r = sb.run(['exec', '--process', file, box.id]);
+    assert.equal(r.status, 255);
+    assert.match(r.stderr, /affinity\.json \/execCPUAffinity\/final: must be a CPU list/);
     remove(box);
   });
 

@@ -229,3 +229,19 @@ test('--cgroup arguments: one bare path, or controller-prefixed paths that canno
   assert.throws(() => parseSubCgroupArgs(['a:b:c']), /invalid --cgroup argument: a:b:c/);
   assert.throws(() => parseSubCgroupArgs(['memory:..']), /empty path/);
 });
+
+test('execCPUAffinity: initial before the cgroup join, final after it; masks are cpu_set_t bytes', () => {
+  const raw = buildExecPlan({
+    process: proc((p) => { p.execCPUAffinity = { initial: '0-1', final: '65' }; }), container, compileSeccomp: fakeSeccomp,
+    source: { file: 'process.json', base: '' }, namespaces: NS, detach: false, preserveFds: 0,
+  });
+  const names = raw.map((o) => o.op);
+  const aff = raw.filter((o) => o.op === 'CPU_AFFINITY');
+  assert.equal(aff.length, 2);
+  assert.ok(names.indexOf('CPU_AFFINITY') < names.indexOf('SYNC') && names.lastIndexOf('CPU_AFFINITY') > names.indexOf('SYNC'));
+  assert.deepEqual([...(aff[0]!.args[0] as Buffer)], [3, 0, 0, 0, 0, 0, 0, 0]);
+  assert.equal((aff[1]!.args[0] as Buffer).length, 16);
+  assert.equal((aff[1]!.args[0] as Buffer)[8], 2);
+  assert.equal(aff[1]!.args[1], '/execCPUAffinity/final');
+  assert.ok(!plan(proc()).some((o) => o.op === 'CPU_AFFINITY'));
+});
