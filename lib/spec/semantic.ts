@@ -238,7 +238,10 @@ export function configIssues(spec: Spec): Issue[] {
   linux.devices?.forEach((d, i) => {
     const at = `/linux/devices/${i}`;
     if (!isAbsolutePath(d.path)) add(`${at}/path`, 'must be an absolute path');
-    else if (!d.path.startsWith('/dev/') || hasDotDot(d.path)) add(`${at}/path`, 'must be a path under /dev');
+    // config-linux.md: "The path MAY be anywhere in the container filesystem, notably outside
+    // of /dev"; it is created inside the rootfs whatever its symlinks say (the shim's in-root
+    // resolution), and ".." is refused to keep the intent plain.
+    else if (hasDotDot(d.path) || d.path === '/') add(`${at}/path`, 'must name a file in the container (no ".." components)');
     if (d.type !== 'p') {
       if (d.major === undefined) add(`${at}/major`, `is required for device type ${d.type}`);
       if (d.minor === undefined) add(`${at}/minor`, `is required for device type ${d.type}`);

@@ -30,6 +30,18 @@ describe('config: process and namespace attributes', { skip: skipReason }, () =>
   before(() => s.setup());
   after(() => s.teardown());
 
+  test('linux.devices outside /dev: made with its type, numbers, mode and owner, parents created', () => {
+    const r = s.run((x) => {
+      sh('stat -c "%F %t:%T %a %u:%g" /opt/devs/null2; echo x > /srv/null3 && echo wrote')(x);
+      x.linux.devices = [
+        { type: 'c', path: '/opt/devs/null2', major: 1, minor: 3, fileMode: 0o640, uid: 7, gid: 8 },
+        { type: 'c', path: '/srv/null3', major: 1, minor: 3, fileMode: 0o666 },
+      ];
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'character special file 1:3 640 7:8\nwrote\n');
+  });
+
   test('linux.personality LINUX32: uname -m says i686; LINUX: x86_64', () => {
     const r32 = s.run((x) => { x.process.args = ['/bin/uname', '-m']; x.linux.personality = { domain: 'LINUX32' }; });
     assert.equal(r32.status, 0, r32.stderr);
