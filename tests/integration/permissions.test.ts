@@ -1,8 +1,10 @@
 /**
  * Permissions of what oci-ts leaves on disk: the root and container dirs 0700, state files 0600,
  * the addon cache private to root and verified before it is loaded (a tampered, foreign or
- * world-writable copy is never dlopen'ed), and a non-root caller of create/run refused early
- * with a clear error and nothing left behind.
+ * world-writable copy is never dlopen'ed), the seccomp program cache likewise (a tampered,
+ * foreign or group-writable entry or directory is never loaded into the kernel: the container
+ * gets the profile's real filter), and a non-root caller of create/run refused early with a
+ * clear error and nothing left behind.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -10,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { decodeEntry, encodeEntry } from '../../lib/seccomp/cache';
 import { makeBundle } from '../helpers/bundle';
 import { cleanEnv, ociTsBinary, removeCgroupTree, sandbox, skipReason, type Sandbox } from '../helpers/runtime';
 
@@ -56,6 +59,32 @@ function cachedAddon(): string {
   const files = fs.readdirSync(path.join(sb.root, ':cache')).filter((f) => /^ffi-rs-[0-9a-f]{16}\.node$/.test(f));
   assert.equal(files.length, 1, `one cached addon: ${files.join(', ')}`);
   return path.join(sb.root, ':cache', files[0]!);
+}
+
+/** One BPF instruction, `ret SECCOMP_RET_ALLOW`: a cache entry holding it would disable the profile. */
+const ALLOW_ALL = Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f]);
+
+/**
+ * `run` under `root` a container whose profile makes mknod fail (EPERM) and that tries to make a
+ * fifo (which needs no capability) on /dev/shm (a tmpfs; the rootfs is read-only): BLOCKED when
+ * the profile's filter is in force, MADE when a program that allows everything was loaded instead.
+ */
+function mknodUnder(root: string): 'BLOCKED' | 'MADE' {
+  const id = `sc${++n}`;
+  const dir = makeBundle(path.join(sb.dir, id), (s) => {
+    s.process.args = ['/bin/sh', '-c', 'if mknod /dev/shm/fifo p 2>/dev/null; then echo MADE; else echo BLOCKED; fi'];
+    s.linux.cgroupsPath = `/${CG_PARENT}/${id}`;
+    s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknod', 'mknodat'], action: 'SCMP_ACT_ERRNO' }] };
+  });
+  try {
+    const r = spawnSync(ociTsBinary, ['--root', root, 'run', '--bundle', dir, id], { encoding: 'utf8', env: cleanEnv(), timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.trim();
+    assert.ok(out === 'BLOCKED' || out === 'MADE', `container output: ${r.stdout}${r.stderr}`);
+    return out;
+  } finally {
+    spawnSync(ociTsBinary, ['--root', root, 'delete', '--force', id], { env: cleanEnv(), timeout: 30_000 });
+  }
 }
 
 describe('permissions', { skip: skipReason }, () => {
@@ -157,5 +186,93 @@ describe('permissions', { skip: skipReason }, () => {
     }
     assert.ok(!fs.existsSync(path.join(sb.root, id)));
     assert.deepEqual(fs.readdirSync('/sys/fs/cgroup').filter((d) => d.startsWith(CG_PARENT)), []);
+  });
+  test('a seccomp cache entry is loaded only when it is whole, ours and private; the container always gets the profile\'s filter', () => {
+    const root = path.join(sb.dir, 'seccomp-entries');
+    const dir = path.join(root, ':cache', 'seccomp');
+    assert.equal(mknodUnder(root), 'BLOCKED', 'a miss: compiled');
+    const names = fs.readdirSync(dir);
+    assert.equal(names.length, 1, `one entry: ${names.join(', ')}`);
+    const entry = path.join(dir, names[0]!);
+    const key = names[0]!.replace(/\.bpf$/, '');
+    const genuine = fs.readFileSync(entry);
+    assert.ok(Buffer.isBuffer(decodeEntry(key, genuine)), 'the entry written verifies');
+    assert.equal(modeOf(dir), 0o700);
+    assert.equal(modeOf(entry), 0o600);
+
+    // Control: a valid entry (root-owned, 0600, right checksum) is loaded as it is. That it
+    // allows everything shows the cache really is read, so the BLOCKED results below come from
+    // the checks refusing an entry, not from a cache that is never consulted.
+    const plant = (mode = 0o600): void => {
+      fs.rmSync(entry, { force: true });
+      fs.writeFileSync(entry, encodeEntry(key, ALLOW_ALL), { mode });
+      fs.chmodSync(entry, mode);
+    };
+    plant();
+    assert.equal(mknodUnder(root), 'MADE', 'a trusted entry is used');
+
+    const refused = (what: string, rewritten: boolean): void => {
+      const beforeNames = fs.readdirSync(dir).sort();
+      const beforeBytes = fs.lstatSync(entry).isFile() ? fs.readFileSync(entry) : undefined;
+      assert.equal(mknodUnder(root), 'BLOCKED', `${what}: not loaded; the profile is compiled`);
+      assert.deepEqual(fs.readdirSync(dir).sort(), beforeNames, `${what}: no tmp file or other entry left`);
+      if (rewritten) {
+        const st = fs.lstatSync(entry);
+        assert.ok(st.isFile() && st.uid === 0 && (st.mode & 0o777) === 0o600, `${what}: replaced by a private regular file`);
+        assert.ok(fs.readFileSync(entry).equals(genuine), `${what}: replaced by the compiled program`);
+      } else {
+        assert.ok(beforeBytes !== undefined && fs.readFileSync(entry).equals(beforeBytes), `${what}: nothing written into a refused dir`);
+      }
+    };
+
+    // Tampered: the program replaced, the header (checksum) kept.
+    fs.writeFileSync(entry, Buffer.concat([genuine.subarray(0, genuine.indexOf(0x0a) + 1), ALLOW_ALL]));
+    refused('tampered program', true);
+    // One bit flipped in the genuine program.
+    const flipped = Buffer.from(genuine);
+    flipped[flipped.length - 3]! ^= 0x01;
+    fs.writeFileSync(entry, flipped);
+    refused('flipped bit', true);
+    // A valid entry of another key (a copy under this name).
+    fs.writeFileSync(entry, encodeEntry('0'.repeat(64), ALLOW_ALL));
+    refused('entry of another key', true);
+    // Valid, but writable by the group, or owned by another user.
+    plant(0o620);
+    refused('group-writable entry', true);
+    plant();
+    fs.chownSync(entry, 65534, 65534);
+    refused('foreign entry', true);
+    // A symlink to a valid entry elsewhere (O_NOFOLLOW).
+    const elsewhere = path.join(sb.dir, 'planted.bpf');
+    fs.writeFileSync(elsewhere, encodeEntry(key, ALLOW_ALL), { mode: 0o600 });
+    fs.rmSync(entry);
+    fs.symlinkSync(elsewhere, entry);
+    refused('symlinked entry', true);
+  });
+
+  test('a seccomp cache dir that is group-writable or foreign is neither read nor written', () => {
+    const root = path.join(sb.dir, 'seccomp-dirs');
+    const dir = path.join(root, ':cache', 'seccomp');
+    assert.equal(mknodUnder(root), 'BLOCKED');
+    const [name] = fs.readdirSync(dir);
+    const entry = path.join(dir, name!);
+    const planted = encodeEntry(name!.replace(/\.bpf$/, ''), ALLOW_ALL);
+    fs.writeFileSync(entry, planted);
+    assert.equal(mknodUnder(root), 'MADE', 'control: the planted entry is valid and used from a private dir');
+
+    for (const [what, spoil] of [
+      ['group-writable dir', (): void => fs.chmodSync(dir, 0o770)],
+      ['world-writable dir', (): void => fs.chmodSync(dir, 0o703)],
+      ['foreign dir', (): void => fs.chownSync(dir, 65534, 65534)],
+    ] as const) {
+      spoil();
+      const names = fs.readdirSync(dir).sort();
+      assert.equal(mknodUnder(root), 'BLOCKED', `${what}: the planted entry is not loaded`);
+      assert.ok(fs.readFileSync(entry).equals(planted), `${what}: the entry is not rewritten`);
+      assert.deepEqual(fs.readdirSync(dir).sort(), names, `${what}: nothing written into it`);
+      assert.ok(fs.statSync(dir).uid !== 0 || (modeOf(dir) & 0o022) !== 0, `${what}: the dir is not silently "fixed" (it may hold planted entries)`);
+      fs.chownSync(dir, 0, 0);
+      fs.chmodSync(dir, 0o700);
+    }
   });
 });
