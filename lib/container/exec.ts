@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { loadCgroupManager, type PersistedCgroup } from '../cgroups/manager';
 import { OciError, configError, errnoText, toOciError, usageError } from '../errors';
 import { debug } from '../log';
+import { faultPoint } from '../fault';
 import { NS_FILES, buildExecPlan, execProcessFromConfig, parseSubCgroupArgs, type ExecProcessFlags, type JoinNamespace } from '../plan/exec-plan';
 import type { ProcessSource } from '../plan/identity';
 import { ShimSession } from '../shim/launch';
@@ -49,6 +50,7 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
   const subCgroups = parseSubCgroupArgs(o.cgroup);
 
   const lock = lockContainer(containerDir(o.root, o.id), o.id);
+  faultPoint('exec-after-lock');
   let locked = true;
   const unlock = (): void => {
     if (locked) {
@@ -75,8 +77,10 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
       state: { id: rec.id, bundle: rec.bundle },
     });
     const procsFiles = cgroupProcsFiles(rec, subCgroups);
+    faultPoint('exec-after-validate');
 
     session = new ShimSession(plan, o.preserveFds);
+    faultPoint('exec-after-spawn');
     // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
     // the fork; a SIGTERM during setup ends the setup). Detached: nothing to forward.
     if (!o.detach) forwardSignals(session);
@@ -95,6 +99,7 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
   if (o.pidFile !== undefined) {
     try {
       writeFileAtomic(path.resolve(o.pidFile), String(child.pid), 0o644);
+      faultPoint('exec-after-pidfile');
     } catch (err) {
       // As runc: a process whose pid the caller cannot learn is killed, not left behind.
       stopForwarding();
@@ -148,6 +153,9 @@ async function driveExec(
       case 'PID':
         child.pid = m.pid;
         child.waiting = true;
+        // The child waits at SYNC cgroup, outside the container's cgroups: a crash from here
+        // until `G` must end it (it exits on EOF of the control socket), never leave it there.
+        faultPoint('exec-after-pid');
         // The namespace files are open by now: if the init is still the same process, they are its.
         if (stopped()) throw new OciError('state', 'cannot exec in a stopped container');
         break;
@@ -157,10 +165,12 @@ async function driveExec(
           if (first.kind !== 'PID') throw new OciError('system', `unexpected message from the shim: ${first.kind}`);
           child.pid = first.pid;
           child.waiting = true;
+          faultPoint('exec-after-pid');
         }
         if (m.tag !== 'cgroup') throw new OciError('system', `unexpected message from the shim: SYNC ${m.tag}`);
         joinCgroups(rec, child.pid, procsFiles);
         if (proc.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${child.pid}/oom_score_adj`, String(proc.oomScoreAdj));
+        faultPoint('exec-after-cgroup-join');
         child.waiting = false;
         session.proceed();
         // The process is in the container's cgroups: delete/kill see it from now on. With
@@ -180,6 +190,8 @@ async function driveExec(
           if (stopped()) throw new OciError('state', 'cannot exec in a stopped container');
           throw new OciError('system', 'unable to start container process: the shim exited without starting it');
         }
+        // execve succeeded: the process runs inside the container's cgroups; no pid file yet.
+        faultPoint('exec-after-running');
         return;
     }
   }

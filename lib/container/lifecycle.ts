@@ -3,11 +3,13 @@
  * kernel, and acts, under the per-container lock where it changes anything.
  */
 import * as fs from 'node:fs';
+import { realIo } from '../cgroups/io';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
+import type { CgroupIo } from '../cgroups/types';
 import { OciError } from '../errors';
 import { runHooks } from '../hooks';
 import { debug, trace, warn } from '../log';
-import { faultPoint } from '../fault';
+import { faultAfterWrite, faultPoint } from '../fault';
 import type { State } from '../spec/types';
 import { lockContainer } from './lock';
 import { returnNetDevices } from './netdev';
@@ -21,8 +23,13 @@ import {
 // OCI_TS_TRACE: the time spent loading this module and everything it imports (the verb's code).
 trace('modules');
 
-function cgroupOf(rec: ContainerRecord): CgroupManager | undefined {
-  return rec.cgroup === undefined ? undefined : loadCgroupManager(rec.cgroup as Parameters<typeof loadCgroupManager>[0]);
+function cgroupOf(rec: ContainerRecord, io: CgroupIo = realIo): CgroupManager | undefined {
+  return rec.cgroup === undefined ? undefined : loadCgroupManager(rec.cgroup as Parameters<typeof loadCgroupManager>[0], { io });
+}
+
+/** A freezer write that freezes (v1 freezer.state FROZEN, v2 cgroup.freeze 1): fault points "mid-freeze". */
+export function isFreezeWrite(file: string, value: string): boolean {
+  return (file.endsWith('/freezer.state') && value.trim() === 'FROZEN') || (file.endsWith('/cgroup.freeze') && value.trim() === '1');
 }
 
 export function statusOf(root: string, rec: ContainerRecord): Status {
@@ -136,8 +143,10 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   if (all) {
     // runc: every process in the cgroup, with or without a pid namespace, and also after the
     // init died (without a pid namespace its children outlive it); nothing left is success.
-    const cg = cgroupOf(rec);
+    // The manager freezes the cgroup around the signalling (no fork escapes the list).
+    const cg = cgroupOf(rec, faultAfterWrite(realIo, 'kill-all-mid-freeze', isFreezeWrite));
     if (cg !== undefined && cg.procs().length > 0) {
+      faultPoint('kill-before-signal');
       cg.kill(signal);
       return;
     }
@@ -145,6 +154,7 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   } else if (status === 'stopped' || status === 'creating') {
     throw new OciError('state', 'container not running');
   }
+  faultPoint('kill-before-signal');
   try {
     process.kill(rec.pid, signal);
   } catch (err) {
@@ -154,6 +164,7 @@ export function killContainer(root: string, id: string, signal: number, all: boo
   trace('signal');
   // A frozen task dies of SIGKILL only once thawed (runc thaws a paused container for SIGKILL).
   if (status === 'paused' && signal === 9) {
+    faultPoint('kill-before-thaw');
     try {
       cgroupOf(rec)?.thaw();
     } catch (err) {

@@ -17,9 +17,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { realIo } from '../cgroups/io';
 import { loadCgroupManager, type PersistedCgroup } from '../cgroups/manager';
 import type { UpdateOptions } from '../cli/argv';
 import { OciError } from '../errors';
+import { faultAfterWrite, faultPoint } from '../fault';
 import { debug } from '../log';
 import type { Resources } from '../spec/types';
 import { statusOf } from './lifecycle';
@@ -372,13 +374,17 @@ export function updateContainer(root: string, o: UpdateOptions, read: (source: s
   const changes = updateRequest(o, read);
   const lock = lockContainer(containerDir(root, o.id), o.id);
   try {
+    faultPoint('update-after-lock');
     const rec = requireRecord(root, o.id) as RecordWithResources;
     const status = statusOf(root, rec);
     if (status === 'stopped') throw new OciError('state', 'container not running');
     if (status === 'creating') throw new OciError('state', 'cannot update a container that is still being created');
     if (rec.cgroup === undefined) throw new OciError('system', `container ${o.id} has no cgroup`);
-    const cg = loadCgroupManager(rec.cgroup as PersistedCgroup);
+    const cg = loadCgroupManager(rec.cgroup as PersistedCgroup, { io: faultAfterWrite(realIo, 'update-mid-apply') });
     cg.apply(changes);
+    // The record follows the cgroup: a crash between the two leaves the old (whole) record and
+    // limits already in force; the caller's retry of the same update writes both again.
+    faultPoint('update-before-record');
     rec.resources = mergeResources(rec.resources ?? initialResources(rec), changes);
     saveRecord(root, rec);
     return rec.resources;

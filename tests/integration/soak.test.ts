@@ -1,63 +1,104 @@
 /**
- * Leak soak: N full lifecycles (create with a bind mount, a cgroup, a prestart hook and a
- * terminal sent over --console-socket; start; exec; kill; delete), N = OCI_TS_SOAK_CYCLES
- * (20 by default, `make soak` runs 500). Before and after, it counts what a leak would grow:
- * processes, host mounts, cgroup dirs under the test's parent in every hierarchy, this
- * process's fds, files under the root, and memfd / unlinked /dev/shm files held open by any
- * process. Every count must come back to its value before the cycles.
+ * Leak soak: N full lifecycles, N = OCI_TS_SOAK_CYCLES (20 by default, `make soak` runs 500).
+ * Each cycle: create with a read-only bind mount, its own cgroup (limits, in every hierarchy), a
+ * seccomp profile, prestart/poststart/poststop hooks and a terminal sent over --console-socket;
+ * start; a foreground exec (a tty relayed by the shim); every tenth cycle also a detached exec
+ * with --process and --pid-file; kill; delete.
+ *
+ * Before and after the cycles it counts what a leak would grow, and every count must come back
+ * to its value before:
+ *   - processes of ours that were not there before (children of this process, anything in the
+ *     test's cgroups, naming the sandbox, carrying the soak token in its environment, working in
+ *     the sandbox, or an orphaned shim copy in this process's own cgroups);
+ *   - host mounts that appeared whose mount point or source path is in this test's sandbox (the
+ *     bundles, the rootfs, the runtime root: where a mount of a container leaked into the host's
+ *     namespace would be); others (other test files, `ip netns add` making /run/netns a mount)
+ *     are listed in the report but not compared;
+ *   - cgroup directories under the test's parent in every hierarchy (each cycle has its own);
+ *   - this process's fds;
+ *   - files under the runtime root (`:cache` included) and left in the pid-file directory;
+ *   - memfd / unlinked /dev/shm files (the shim's copies) held by this process or those above.
+ * The host-wide totals of processes, mounts and memfds move with whatever else runs on the
+ * machine, so they are reported, not compared.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeBundle } from '../helpers/bundle';
+import { makeBundle, type TestSpec } from '../helpers/bundle';
 import { startConsoleServer } from '../helpers/shim-harness';
 import { cgroupMounts, removeCgroupTree, sandbox, skipReason, sleepMs, waitFor, type Sandbox } from '../helpers/runtime';
+import { runCli, type CliResult } from '../fuzz/host-check';
 
 const CYCLES = Math.max(1, Number(process.env.OCI_TS_SOAK_CYCLES ?? 20) || 20);
 const CG_PARENT = `oci-ts-soak-${process.pid}`;
+/**
+ * A detached exec's process is reparented to the caller's subreaper, here the host's pid 1, and
+ * the container's init cannot finish dying until that process is reaped: on this kind of VM pid 1
+ * reaps orphans about once a second, so a cycle with one takes ~1 s longer. Every tenth cycle
+ * (the warm-up included) keeps a leak on that path visible without tripling the soak's time.
+ */
+const DETACHED_EXEC_EVERY = 10;
+/** In the environment of every oci-ts call, hook and container process of this file. */
+const TOKEN = `OCI_TS_SOAK_TOKEN=${process.pid}-${Date.now().toString(36)}`;
 let sb: Sandbox;
+
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+function linkOr(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
+  }
+}
 
 /** Process ids on the host, kernel threads (children of kthreadd, pid 2) left out. */
 function processes(): Set<number> {
   const out = new Set<number>();
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (e !== '2' && ppid !== 2) out.add(Number(e));
-    } catch {
-      /* gone */
-    }
+    const stat = readOr(`/proc/${e}/stat`);
+    if (stat === '') continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (e !== '2' && ppid !== 2) out.add(Number(e));
   }
   return out;
 }
 
 /**
- * The processes a leak of these cycles would be: our children, anything running oci-ts or its
- * shim (dist/oci-ts, an unnamed /dev/shm or memfd copy), in the test's cgroups (a container's
- * init and everything it started), or naming the sandbox (hooks, console servers). The total in
- * /proc is reported too, but other work on the host makes it move, so it is not compared.
+ * The processes a leak of these cycles would be (see the header). Scoped, so that oci-ts calls
+ * and containers of other test files running meanwhile are not counted as ours.
  */
 function relatedProcesses(): number[] {
   const out: number[] = [];
+  const ownCgroup = readOr('/proc/self/cgroup');
   for (const pid of processes()) {
     if (pid === process.pid) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      let exe = '';
-      try { exe = fs.readlinkSync(`/proc/${pid}/exe`); } catch { /* a zombie */ }
-      if (
-        ppid === process.pid
-        || exe.includes('oci-ts') || exe.startsWith('/dev/shm/') || exe.startsWith('/memfd:')
-        || fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(CG_PARENT)
-        || fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(sb.dir)
-      ) out.push(pid);
-    } catch {
-      /* gone */
-    }
+    const base = `/proc/${pid}`;
+    const stat = readOr(`${base}/stat`);
+    if (stat === '') continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cgroup = readOr(`${base}/cgroup`);
+    const exe = linkOr(`${base}/exe`);
+    const cwd = linkOr(`${base}/cwd`);
+    if (
+      ppid === process.pid
+      || cgroup.includes(`/${CG_PARENT}/`)
+      || readOr(`${base}/cmdline`).includes(sb.dir)
+      || readOr(`${base}/environ`).includes(TOKEN)
+      || cwd === sb.dir || cwd.startsWith(`${sb.dir}/`)
+      // A shim (an unnamed copy) that joined a container's mount namespace for an exec has no
+      // other trace of us; left behind, it is an orphan (its oci-ts is gone) still in the cgroups
+      // of the oci-ts call, i.e. ours. (The shims of calls in progress elsewhere have a parent.)
+      || ((exe.startsWith('/dev/shm/') || exe.startsWith('/memfd:')) && ppid === 1 && cgroup === ownCgroup)
+    ) out.push(pid);
   }
   return out;
 }
@@ -77,11 +118,10 @@ function countTree(dir: string, dirsOnly: boolean): number {
   return n;
 }
 
-/** fds (any process) pointing at a memfd or an unlinked /dev/shm file (the shim's O_TMPFILE copies). */
-function memfds(): string[] {
+/** fds of `pids` pointing at a memfd or an unlinked /dev/shm file (the shim's O_TMPFILE copies). */
+function memfds(pids: Iterable<number | string>): string[] {
   const out: string[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
+  for (const p of pids) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${p}/fd`);
@@ -89,46 +129,69 @@ function memfds(): string[] {
       continue;
     }
     for (const fd of fds) {
-      try {
-        const l = fs.readlinkSync(`/proc/${p}/fd/${fd}`);
-        if (l.startsWith('/memfd:') || (l.startsWith('/dev/shm/') && l.endsWith(' (deleted)'))) out.push(`${p}:${fd} ${l}`);
-      } catch {
-        /* gone */
-      }
+      const l = linkOr(`/proc/${p}/fd/${fd}`);
+      if (l.startsWith('/memfd:') || (l.startsWith('/dev/shm/') && l.endsWith(' (deleted)'))) out.push(`${p}:${fd} ${l}`);
     }
   }
   return out;
 }
 
+function allMemfds(): string[] {
+  return memfds(fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)));
+}
+
+/**
+ * Host mounts as `<mount id> <mount point> <root>` (root: the path inside its file system, the
+ * source of a bind mount). A mount made and removed again gets a new id.
+ */
+function mounts(): Set<string> {
+  return new Set(fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => {
+    const f = l.split(' ');
+    return `${f[0]} ${f[4]!.replace(/\\040/g, ' ')} ${f[3]!.replace(/\\040/g, ' ')}`;
+  }));
+}
+
+/** A mount whose point or source is in this test's sandbox (its random name is unique). */
+function ourMount(entry: string): boolean {
+  return entry.includes(path.basename(sb.dir));
+}
+
 interface Counts {
   /** processes of ours (relatedProcesses) that were not there before the cycles */
   newProcesses: number;
-  mounts: number;
+  /** host mounts of this test's sandbox that were not there before */
+  newMounts: number;
   cgroupDirs: number;
   fds: number;
   rootFiles: number;
+  pidDirFiles: number;
   memfds: number;
 }
 
-function counts(before: Set<number>): Counts {
+interface Baseline {
+  procs: Set<number>;
+  mounts: Set<string>;
+}
+
+function newMountsSince(b: Baseline): string[] {
+  return [...mounts()].filter((m) => !b.mounts.has(m));
+}
+
+function counts(b: Baseline, pidDir: string): Counts {
+  const related = relatedProcesses();
   return {
-    newProcesses: relatedProcesses().filter((p) => !before.has(p)).length,
-    mounts: fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).length,
+    newProcesses: related.filter((p) => !b.procs.has(p)).length,
+    newMounts: newMountsSince(b).filter(ourMount).length,
     cgroupDirs: cgroupMounts().reduce((n, m) => n + countTree(path.join(m, CG_PARENT), true), 0),
     fds: fs.readdirSync('/proc/self/fd').length,
     rootFiles: countTree(sb.root, false),
-    memfds: memfds().length,
+    pidDirFiles: countTree(pidDir, false),
+    memfds: memfds([process.pid, ...related]).length,
   };
 }
 
 function describeProcs(pids: Iterable<number>): string {
-  return [...pids].map((p) => {
-    try {
-      return `${p}: ${fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').replace(/\0/g, ' ').trim()}`;
-    } catch {
-      return `${p}: (gone)`;
-    }
-  }).join('\n');
+  return [...pids].map((p) => `${p}: ${readOr(`/proc/${p}/cmdline`).replace(/\0/g, ' ').trim() || '(gone)'}`).join('\n');
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -142,22 +205,39 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 
 describe('soak: no leaks over many lifecycles', { skip: skipReason }, () => {
   let bundleDir: string;
+  let spec: TestSpec;
   let hookLog: string;
+  let pidDir: string;
+  let processFile: string;
+
+  /** oci-ts with the soak token in its environment, output (stdout + stderr) in `output`. */
+  const oci = (args: string[]): CliResult => runCli(sb.root, args, { env: { OCI_TS_SOAK_TOKEN: TOKEN.slice(TOKEN.indexOf('=') + 1) } });
+
   before(() => {
     sb = sandbox('soak');
     const shared = path.join(sb.dir, 'shared');
     fs.mkdirSync(shared);
     fs.writeFileSync(path.join(shared, 'marker'), 'from-the-host\n');
     hookLog = path.join(sb.dir, 'hooks.log');
+    pidDir = path.join(sb.dir, 'pids');
+    fs.mkdirSync(pidDir);
+    const hook = (tag: string): { path: string; args: string[]; env: string[] } =>
+      ({ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; echo ${tag} >> ${hookLog}`], env: ['PATH=/usr/bin:/bin', TOKEN] });
     bundleDir = makeBundle(path.join(sb.dir, 'bundle'), (s) => {
       s.process.terminal = true;
       s.process.args = ['/bin/sh', '-c', 'echo ready; exec sleep 1000'];
-      s.linux.cgroupsPath = `/${CG_PARENT}/c`;
+      s.process.env = [...(s.process.env ?? []), TOKEN];
       s.linux.resources = { ...(s.linux.resources ?? {}), pids: { limit: 50 }, memory: { limit: 64 * 1024 * 1024 } };
       s.mounts.push({ destination: '/mnt', type: 'bind', source: shared, options: ['rbind', 'ro'] });
       s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknod'], action: 'SCMP_ACT_ERRNO' }] };
-      s.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > /dev/null; echo x >> ${hookLog}`] }] };
+      s.hooks = { prestart: [hook('prestart')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
     });
+    spec = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8')) as TestSpec;
+    // The detached exec: no terminal (a detached tty would need its own console socket).
+    processFile = path.join(sb.dir, 'process.json');
+    fs.writeFileSync(processFile, JSON.stringify({
+      terminal: false, user: { uid: 0, gid: 0 }, cwd: '/', args: ['/bin/sleep', '1000'], env: ['PATH=/bin', TOKEN],
+    }));
   });
   after(() => {
     sb?.cleanup();
@@ -167,21 +247,33 @@ describe('soak: no leaks over many lifecycles', { skip: skipReason }, () => {
   let cycle = 0;
   async function lifecycle(): Promise<void> {
     const id = `soak${++cycle}`;
+    const cgroup = `${CG_PARENT}/c${cycle}`;
+    // Each cycle its own cgroup: a leaked directory adds up instead of being reused by the next.
+    spec.linux.cgroupsPath = `/${cgroup}`;
+    fs.writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(spec));
     const sock = path.join(sb.dir, `console-${cycle}.sock`);
+    const pidFile = path.join(pidDir, `${id}.pid`);
     const server = await startConsoleServer(sock);
     try {
-      const c = sb.detached(['create', '--bundle', bundleDir, '--console-socket', sock, id]);
+      const c = oci(['create', '--bundle', bundleDir, '--console-socket', sock, id]);
       assert.equal(c.status, 0, `${id} create: ${c.output}`);
-      const st = sb.run(['start', id]);
-      assert.equal(st.status, 0, `${id} start: ${st.stderr}`);
-      const ex = sb.run(['exec', id, '/bin/cat', '/mnt/marker']);
-      assert.equal(ex.status, 0, `${id} exec: ${ex.stderr}`);
-      assert.match(ex.stdout, /^from-the-host\r?\n$/); // the config's terminal: exec gets a tty too, as with runc
-      const k = sb.run(['kill', id, 'KILL']);
-      assert.equal(k.status, 0, `${id} kill: ${k.stderr}`);
-      assert.ok(waitFor(() => JSON.parse(sb.run(['state', id]).stdout || '{}').status === 'stopped'), `${id} stops`);
-      const d = sb.run(['delete', id]);
-      assert.equal(d.status, 0, `${id} delete: ${d.stderr}`);
+      const st = oci(['start', id]);
+      assert.equal(st.status, 0, `${id} start: ${st.output}`);
+      const ex = oci(['exec', id, '/bin/cat', '/mnt/marker']);
+      assert.equal(ex.status, 0, `${id} exec: ${ex.output}`);
+      assert.match(ex.output, /^from-the-host\r?\n$/); // the config's terminal: exec gets a tty too, as with runc
+      if (cycle % DETACHED_EXEC_EVERY === 1) {
+        const exd = oci(['exec', '--detach', '--process', processFile, '--pid-file', pidFile, id]);
+        assert.equal(exd.status, 0, `${id} exec --detach: ${exd.output}`);
+        const execPid = Number(fs.readFileSync(pidFile, 'utf8'));
+        assert.ok(readOr(`/proc/${execPid}/cgroup`).includes(`/${cgroup}\n`), `${id}: the detached exec runs in the container's cgroup`);
+        fs.rmSync(pidFile);
+      }
+      const k = oci(['kill', id, 'KILL']);
+      assert.equal(k.status, 0, `${id} kill: ${k.output}`);
+      assert.ok(waitFor(() => JSON.parse(oci(['state', id]).output || '{}').status === 'stopped'), `${id} stops`);
+      const d = oci(['delete', id]);
+      assert.equal(d.status, 0, `${id} delete: ${d.output}`);
       const got = await withTimeout(server.result, 10_000, `${id} console`);
       assert.equal(got.nfds, 1);
       assert.match(got.out, /ready/);
@@ -195,22 +287,33 @@ describe('soak: no leaks over many lifecycles', { skip: skipReason }, () => {
   test(`${CYCLES} lifecycles leave no process, mount, cgroup, fd, file or memfd behind`, { timeout: 120_000 + CYCLES * 5_000 }, async () => {
     await lifecycle(); // warm-up: the addon and seccomp caches, the cgroup parent, lazy fds of this process
     sleepMs(100);
-    const beforeProcs = processes();
-    const base = counts(beforeProcs);
+    const base: Baseline = { procs: processes(), mounts: mounts() };
+    const hostBefore = { processes: base.procs.size, mounts: base.mounts.size, memfds: allMemfds().length };
+    const first = counts(base, pidDir);
     const t0 = Date.now();
     for (let i = 0; i < CYCLES; i++) await lifecycle();
     const elapsed = Date.now() - t0;
 
-    let now = counts(beforeProcs);
+    let now = counts(base, pidDir);
     waitFor(() => {
-      now = counts(beforeProcs);
-      return JSON.stringify(now) === JSON.stringify(base);
+      now = counts(base, pidDir);
+      return JSON.stringify(now) === JSON.stringify(first);
     }, 10_000);
-    const extra = [...processes()].filter((p) => !beforeProcs.has(p));
-    assert.deepEqual(now, base, `counts after ${CYCLES} cycles (${elapsed} ms); new processes of ours:\n${describeProcs(relatedProcesses().filter((p) => !beforeProcs.has(p)))}\nmemfds:\n${memfds().join('\n')}`);
-    assert.equal(fs.readFileSync(hookLog, 'utf8'), 'x\n'.repeat(CYCLES + 1), 'the prestart hook ran once per cycle');
+    const hostAfter = { processes: processes().size, mounts: mounts().size, memfds: allMemfds().length };
+    const otherMounts = newMountsSince(base).filter((m) => !ourMount(m));
+    process.stderr.write(
+      `soak: ${CYCLES} cycles in ${elapsed} ms (${(elapsed / CYCLES).toFixed(0)} ms/cycle)\n`
+      + `soak: before ${JSON.stringify(first)}\nsoak: after  ${JSON.stringify(now)}\n`
+      + `soak: host-wide (not compared) before ${JSON.stringify(hostBefore)} after ${JSON.stringify(hostAfter)}`
+      + `${otherMounts.length > 0 ? `; new mounts not of this test: ${otherMounts.join(', ')}` : ''}\n`,
+    );
+    const related = relatedProcesses();
+    assert.deepEqual(now, first, `counts after ${CYCLES} cycles (${elapsed} ms); new processes of ours:\n${describeProcs(related.filter((p) => !base.procs.has(p)))}\n`
+      + `new mounts:\n${newMountsSince(base).filter(ourMount).join('\n')}\nmemfds of ours:\n${memfds([process.pid, ...related]).join('\n')}`);
+    const hooks = fs.readFileSync(hookLog, 'utf8').split('\n').filter(Boolean);
+    for (const tag of ['prestart', 'poststart', 'poststop']) {
+      assert.equal(hooks.filter((h) => h === tag).length, CYCLES + 1, `the ${tag} hook ran once per cycle`);
+    }
     assert.deepEqual(fs.readdirSync(sb.root).filter((e) => e !== ':cache'), [], 'no container dir, tomb or tmp file left in the root');
-    const total = processes().size;
-    process.stderr.write(`soak: ${CYCLES} cycles in ${elapsed} ms (${(elapsed / CYCLES).toFixed(0)} ms/cycle); host processes ${beforeProcs.size} -> ${total} (${extra.length} new, none ours)\n`);
   });
 });
