@@ -5,7 +5,7 @@
  * runtime binary keeps its hash, host files keep their content, no mount escapes.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -324,8 +324,8 @@ describe('known attacks (CVE regressions)', { skip: skipReason }, () => {
         const r = cli(['create', '--bundle', b.dir, b.id]);
         if (r.status === 0) {
           // Masking went ahead: then only with a real null device (char 1:3).
-          const st = fs.statSync(`/proc/${pidOf(b.id)}/root/proc/kcore`);
-          assert.ok(st.isCharacterDevice() && st.rdev === 0x103, `/proc/kcore is masked by the null device (${target})`);
+          const st = fs.statSync(`/proc/${pidOf(b.id)}/root/etc/masked-file`);
+          assert.ok(st.isCharacterDevice() && st.rdev === 0x103, `/etc/masked-file is masked by the null device (${target})`);
         } else {
           assert.match(r.output, /\/dev\/null/, r.output);
         }
@@ -334,6 +334,60 @@ describe('known attacks (CVE regressions)', { skip: skipReason }, () => {
       }
     }
     assert.equal(fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8'), corePattern);
+    canaryUnchanged();
+  });
+
+  // Many masked files: each MASK is one more chance for a racer to win a check-then-mount window.
+  const MASKED_FILES = Array.from({ length: 40 }, (_, i) => `/etc/masked-${i}`);
+  test('CVE-2025-31133: /dev/null raced between the null device and a symlink never masks with anything else', async (t) => {
+    const b = box('nullrace', (s) => {
+      s.mounts = s.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/dev'));
+      s.linux.maskedPaths = [...s.linux.maskedPaths, ...MASKED_FILES];
+    });
+    for (const f of MASKED_FILES) fs.writeFileSync(path.join(b.rootfs, f), 'secret\n');
+    const devNull = path.join(b.rootfs, 'dev', 'null');
+    fs.rmSync(devNull, { force: true });
+    // Swap dev/null between a real null device and a symlink to a procfs file, atomically
+    // (rename), as fast as possible: a stat-then-mount check would be fooled sooner or later.
+    const dev = path.dirname(devNull);
+    execFileSync('mknod', [path.join(dev, 'null.c'), 'c', '1', '3']);
+    const racer: ChildProcess = spawn(process.execPath, ['-e', `
+      const fs = require('fs'), p = require('path');
+      const d = ${JSON.stringify(dev)}, n = p.join(d, 'null'), c = p.join(d, 'null.c');
+      const t1 = p.join(d, '.n1'), t2 = p.join(d, '.n2');
+      // Mostly the null device, a symlink now and then: a create must either refuse or mask with
+      // the device, never with the symlink's target.
+      for (let i = 0; ; i++) {
+        try { fs.rmSync(t1, { force: true }); fs.linkSync(c, t1); fs.renameSync(t1, n); } catch {}
+        if (i % 16 === 0) try { fs.rmSync(t2, { force: true }); fs.symlinkSync('/proc/sys/kernel/core_pattern', t2); fs.renameSync(t2, n); } catch {}
+      }`], { stdio: 'ignore' });
+    const ids: string[] = [];
+    try {
+      const deadline = Date.now() + 8000;
+      let created = 0;
+      for (let i = 0; i < 12 && Date.now() < deadline; i++) {
+        const id = `${b.id}-${i}`;
+        ids.push(id);
+        const r = runCli(sb.root, ['create', '--bundle', b.dir, id]);
+        assert.equal(crashSignature(r.output), undefined, r.output);
+        if (r.status === 0) {
+          created++;
+          // Each masked by the null device itself, whatever the racer did in between.
+          for (const f of MASKED_FILES) {
+            const st = fs.statSync(`/proc/${pidOf(id)}/root${f}`);
+            assert.ok(st.isCharacterDevice() && st.rdev === 0x103, `run ${i}: ${f} is masked by char 1:3`);
+          }
+        }
+        cli(['delete', '--force', id]);
+      }
+      assert.ok(ids.length >= 3, 'the race ran for a few creates');
+      t.diagnostic(`${created} of ${ids.length} creates went ahead under the race`);
+    } finally {
+      racer.kill('SIGKILL');
+      await new Promise((r) => racer.once('exit', r));
+      for (const id of ids) forceClean({ ...b.scope, id });
+      finish(b);
+    }
     canaryUnchanged();
   });
 
