@@ -3,6 +3,7 @@
  * kernel, and acts, under the per-container lock where it changes anything.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { realIo } from '../cgroups/io';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/manager';
 import type { CgroupIo } from '../cgroups/types';
@@ -14,9 +15,9 @@ import type { State } from '../spec/types';
 import { lockContainer } from './lock';
 import { returnNetDevices } from './netdev';
 import { initReleased } from './recovery';
-import { isAlive, sleepMs, waitGone } from './proc';
+import { isAlive, readStat, sleepMs, waitGone } from './proc';
 import {
-  containerDir, deriveStatus, fifoPath, listIds, loadRecord, removeContainerDir, requireRecord, toState,
+  containerDir, deriveStatus, fifoPath, listIds, loadRecord, removeContainerDir, requireRecord, toState, writeFileAtomic,
   type ContainerRecord, type Status,
 } from './store';
 
@@ -35,11 +36,35 @@ export function isFreezeWrite(file: string, value: string): boolean {
 export function statusOf(root: string, rec: ContainerRecord): Status {
   return deriveStatus(root, rec, () => {
     try {
-      return cgroupOf(rec)?.frozen() ?? false;
+      const cg = cgroupOf(rec);
+      if (cg === undefined || !cg.frozen()) return false;
+      return !thawedAfterDeadKill(root, rec, cg);
     } catch {
       return false;
     }
   });
+}
+
+/**
+ * `kill --all` freezes the cgroup around its signalling and leaves this marker (its own pid and
+ * start time) meanwhile. A container found frozen with the marker of a kill that is no longer
+ * running was frozen by that kill, not paused by anyone: it is thawed and reported as running.
+ */
+const KILL_FREEZE = 'kill-freeze';
+
+function thawedAfterDeadKill(root: string, rec: ContainerRecord, cg: CgroupManager): boolean {
+  const marker = path.join(containerDir(root, rec.id), KILL_FREEZE);
+  let owner: string[];
+  try {
+    owner = fs.readFileSync(marker, 'utf8').trim().split(' ');
+  } catch {
+    return false;
+  }
+  if (isAlive(Number(owner[0]), owner[1] ?? '')) return false; // that kill is still at work
+  cg.thaw();
+  fs.rmSync(marker, { force: true });
+  debug(`${rec.id}: thawed the cgroup left frozen by a kill --all that died (pid ${owner[0]})`);
+  return true;
 }
 
 export function containerState(root: string, id: string): State {
@@ -147,7 +172,14 @@ export function killContainer(root: string, id: string, signal: number, all: boo
     const cg = cgroupOf(rec, faultAfterWrite(realIo, 'kill-all-mid-freeze', isFreezeWrite));
     if (cg !== undefined && cg.procs().length > 0) {
       faultPoint('kill-before-signal');
-      cg.kill(signal);
+      // A paused container stays paused; otherwise a freeze left by our death is undone later.
+      const marker = status === 'paused' ? undefined : path.join(containerDir(root, id), KILL_FREEZE);
+      if (marker !== undefined) writeFileAtomic(marker, `${process.pid} ${readStat(process.pid)?.startTime ?? ''}`);
+      try {
+        cg.kill(signal);
+      } finally {
+        if (marker !== undefined) fs.rmSync(marker, { force: true });
+      }
       return;
     }
     if (status === 'stopped' || status === 'creating') return;
