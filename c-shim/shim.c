@@ -1972,6 +1972,43 @@ static void op_write_parent(const struct op *o)
  * its stdin; stdout/stderr are the init's. A non-zero exit, a signal or the timeout (seconds,
  * 0 = none) fails the op: "error running <label>: exit status N".
  */
+/* The last bytes a hook wrote to stdout and stderr (the start is dropped when it says more). */
+struct hook_output {
+	size_t len;
+	char buf[2048];
+};
+
+static void hook_output_drain(struct hook_output *h, int fd)
+{
+	char chunk[sizeof h->buf / 2];   /* smaller than buf: a chunk always fits after the drop */
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		if (h->len + (size_t)n > sizeof h->buf) {
+			size_t drop = h->len + (size_t)n - sizeof h->buf;
+			memmove(h->buf, h->buf + drop, h->len - drop);
+			h->len -= drop;
+		}
+		memcpy(h->buf + h->len, chunk, (size_t)n);
+		h->len += (size_t)n;
+	}
+}
+
+/* ", stdout+stderr: <text>" for an error message (as the runtime's own hooks), or "". */
+static const char *hook_output_text(struct hook_output *h, int fd)
+{
+	static char text[sizeof h->buf + 32];
+	hook_output_drain(h, fd);
+	size_t b = 0, e = h->len;
+	while (b < e && isspace((unsigned char)h->buf[b]))
+		b++;
+	while (e > b && isspace((unsigned char)h->buf[e - 1]))
+		e--;
+	if (b == e)
+		return "";
+	snprintf(text, sizeof text, ", stdout+stderr: %.*s", (int)(e - b), h->buf + b);
+	return text;
+}
+
 static void op_hook(const struct op *o)
 {
 	if (o->argc < 6)
@@ -1991,14 +2028,15 @@ static void op_hook(const struct op *o)
 		argv[0] = (char *)path;
 	memcpy(envp, o->argv + 6 + argc, nenv * sizeof *envp);
 
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	int p[2], out[2];
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		die(errno, "error running %s", label);
 	long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
 		die(errno, "error running %s: fork", label);
 	if (pid == 0) {
-		if (dup2(p[0], 0) < 0)
+		/* Its output is kept for the error message: it never reaches the container's stdio. */
+		if (dup2(p[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 			_exit(127);
 		execve(path, argv, envp);
 		char msg[512];
@@ -2008,6 +2046,8 @@ static void op_hook(const struct op *o)
 		_exit(127);
 	}
 	close(p[0]);
+	close(out[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	/* A hook that does not read its stdin must not kill us with SIGPIPE. */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	sigaction(SIGPIPE, &ign, &old);
@@ -2019,30 +2059,30 @@ static void op_hook(const struct op *o)
 
 	int st = 0;
 	uint64_t waited_ms = 0;
+	struct hook_output ho = { .len = 0 };
 	for (;;) {
-		long r = waitpid((pid_t)pid, &st, timeout ? WNOHANG : 0);
+		struct pollfd pf = { .fd = out[0], .events = POLLIN };
+		if (poll(&pf, 1, 10) > 0)
+			hook_output_drain(&ho, out[0]);
+		long r = waitpid((pid_t)pid, &st, WNOHANG);
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR)
 			die(errno, "error running %s: wait", label);
-		if (r == 0) {
-			if (waited_ms >= timeout * 1000) {
-				kill((pid_t)pid, SIGKILL);
-				while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR)
-					;
-				die(0, "error running %s: timeout after %llu seconds", label, (unsigned long long)timeout);
-			}
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
-			syscall(SYS_nanosleep, &ts, NULL);
-			waited_ms += 10;
+		if (r == 0 && timeout && (waited_ms += 10) >= timeout * 1000) {
+			kill((pid_t)pid, SIGKILL);
+			while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR)
+				;
+			die(0, "error running %s: timeout after %llu seconds%s", label, (unsigned long long)timeout, hook_output_text(&ho, out[0]));
 		}
 	}
 	free(argv);
 	free(envp);
 	if (WIFSIGNALED(st))
-		die(0, "error running %s: signal: %s", label, strsignal(WTERMSIG(st)));
+		die(0, "error running %s: signal: %s%s", label, strsignal(WTERMSIG(st)), hook_output_text(&ho, out[0]));
 	if (WEXITSTATUS(st) != 0)
-		die(0, "error running %s: exit status %d", label, WEXITSTATUS(st));
+		die(0, "error running %s: exit status %d%s", label, WEXITSTATUS(st), hook_output_text(&ho, out[0]));
+	close(out[0]);
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -86,6 +86,21 @@ describe('config: hooks inside the container', { skip: skipReason }, () => {
     assert.equal(s.sb().run(['delete', '--force', id]).status, 0);
   });
 
+  test('hook output never reaches the container\'s stdio; a failing hook\'s output is in the error', () => {
+    const r = s.run((x) => {
+      x.process.args = ['/bin/echo', 'program-output'];
+      x.hooks = {
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo cc-out; echo cc-err >&2'] }],
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo sc-out; echo sc-err >&2'] }],
+      };
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'program-output\n');
+    assert.doesNotMatch(r.stderr, /cc-|sc-/);
+    const out = s.failsCleanly((x) => { x.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo why-it-failed >&2; exit 3'] }] }; });
+    assert.match(out, /error running createContainer hook #0: exit status 3, stdout\+stderr: why-it-failed/);
+  });
+
   test('a failing createContainer hook fails create and leaves nothing behind', () => {
     const out = s.failsCleanly((x) => { x.hooks = { createContainer: [{ path: '/bin/false' }] }; });
     assert.match(out, /error running createContainer hook #0: exit status 1/);
