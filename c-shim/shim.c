@@ -1966,12 +1966,6 @@ static void op_write_parent(const struct op *o)
 	write_file(open(o->argv[0], O_WRONLY | O_CLOEXEC), o->argv[0], o->argv[1], o->len[1]);
 }
 
-/*
- * HOOK label timeout state-prefix state-suffix path argc argv... env...
- * fork + execve(path) with the state JSON (prefix, our pid as the container sees it, suffix) on
- * its stdin; stdout/stderr are the init's. A non-zero exit, a signal or the timeout (seconds,
- * 0 = none) fails the op: "error running <label>: exit status N".
- */
 /* The last bytes a hook wrote to stdout and stderr (the start is dropped when it says more). */
 struct hook_output {
 	size_t len;
@@ -2009,6 +2003,12 @@ static const char *hook_output_text(struct hook_output *h, int fd)
 	return text;
 }
 
+/*
+ * HOOK label timeout state-prefix state-suffix path argc argv... env...
+ * fork + execve(path) with the state JSON (prefix, our pid as the container sees it, suffix) on
+ * its stdin; its stdout/stderr go to a pipe, kept for the error message. A non-zero exit, a
+ * signal or the timeout (seconds, 0 = none) fails the op: "error running <label>: exit status N".
+ */
 static void op_hook(const struct op *o)
 {
 	if (o->argc < 6)
