@@ -48,22 +48,29 @@ describe('config: linux.netDevices', { skip: skipReason }, () => {
     assert.equal(hasLink(peer), false);
   });
 
-  test('a joined network namespace outlives the container: the device comes back at delete and after a failed create', () => {
-    const ns = `octns${process.pid % 100000}`;
+  test('a joined network namespace outlives the container: the device comes back at delete and after a failed create', async () => {
     const a = `octa${process.pid % 100000}`;
     const b = `octb${process.pid % 100000}`;
-    execFileSync('ip', ['netns', 'add', ns]);
+    // A lasting network namespace of the test's own (not `ip netns add`: that leaves /run/netns
+    // mounted on the host): a sleeper's netns bound on a file in the sandbox.
+    const holder = spawn('unshare', ['--net', 'sleep', '60'], { stdio: 'ignore' });
+    const nsFile = path.join(s.sb().dir, 'netns-holder');
+    fs.writeFileSync(nsFile, '');
+    let mounted = false;
     try {
+      assert.ok(waitFor(() => fs.readlinkSync(`/proc/${holder.pid}/ns/net`) !== fs.readlinkSync('/proc/self/ns/net')), 'the holder has its netns');
+      execFileSync('mount', ['--bind', `/proc/${holder.pid}/ns/net`, nsFile]);
+      mounted = true;
       execFileSync('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
       execFileSync('ip', ['addr', 'add', '10.213.8.2/24', 'dev', b]);
       const joined = (x: TestSpec): void => {
         x.linux.namespaces = x.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
-        x.linux.namespaces.push({ type: 'network', path: `/var/run/netns/${ns}` });
+        x.linux.namespaces.push({ type: 'network', path: nsFile });
         x.linux.netDevices = { [b]: { name: 'eth5' } };
       };
       const { dir, id } = s.bundle((x) => { joined(x); x.process.args = ['/bin/sleep', '100']; });
       assert.equal(s.sb().detached(['run', '-d', '--bundle', dir, id]).status, 0);
-      assert.match(execFileSync('ip', ['netns', 'exec', ns, 'ip', '-o', 'addr', 'show', 'dev', 'eth5'], { encoding: 'utf8' }), /inet 10\.213\.8\.2\/24/);
+      assert.match(execFileSync('nsenter', [`--net=${nsFile}`, 'ip', '-o', 'addr', 'show', 'dev', 'eth5'], { encoding: 'utf8' }), /inet 10\.213\.8\.2\/24/);
       assert.equal(hasLink(b), false);
       assert.equal(s.sb().run(['delete', '--force', id]).status, 0);
       assert.match(ip('-o', 'addr', 'show', 'dev', b).stdout as string, /inet 10\.213\.8\.2\/24/, 'back on the host with its address');
@@ -74,7 +81,9 @@ describe('config: linux.netDevices', { skip: skipReason }, () => {
       assert.equal(hasLink(b), true, 'back on the host after the failed create');
     } finally {
       ip('link', 'del', a);
-      spawnSync('ip', ['netns', 'del', ns]);
+      if (mounted) spawnSync('umount', [nsFile]);
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
     }
   });
 
