@@ -35,7 +35,12 @@ VALIDATORS   := build/validators.cjs
 BUILD_JS     := scripts/build.mjs
 BASE_NODE    := build/node-stripped
 SCHEMAS      := $(shell find schemas -type f -name '*.json' 2>/dev/null)
-SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE)
+# dist/oci-ts runs build/oci-ts.sea.cjs, a bundle without help/yargs and the validators; those
+# are SEA assets with their V8 code caches, loaded by lib/sys/split.ts when needed.
+SEA_MAIN     := build/oci-ts.sea.cjs
+SPLIT        := build/split/help.js build/split/help.cache build/split/validators.js build/split/validators.cache
+SEA_ASSETS   := --asset shim=$(SHIM) --asset ffi-rs.node=$(FFI_NODE) \
+                $(foreach f,$(SPLIT),--asset $(notdir $(f))=$(f))
 # what every bundle and executable depends on besides its own sources
 BUILD_DEPS   := $(BUILD_JS) scripts/build-common.mjs lib/sys/string-width-lite.ts package.json $(NODE_MODULES)
 
@@ -90,7 +95,7 @@ $(BASE_NODE): $(NODE)
 # ---------------------------------------------------------------------------------------------
 # bundles (esbuild, CJS, node20) and single executables (Node SEA, useCodeCache, no snapshot)
 
--include build/oci-ts.cjs.d build/hello.cjs.d build/lib.cjs.d
+-include build/oci-ts.cjs.d build/hello.cjs.d build/lib.cjs.d build/oci-ts.sea.cjs.d build/split/help.js.d build/split/validators.js.d
 
 # The library (package.json "main"/"types"): dist/lib.cjs bundled from lib/index.ts, .d.ts in dist/types.
 lib: dist/lib.cjs
@@ -101,15 +106,26 @@ dist/lib.cjs: lib/index.ts scripts/build-lib.mjs $(VALIDATORS) $(FFI_NODE) build
 dist/oci-ts.cjs: bin/oci-ts.ts $(VALIDATORS) $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
 	$(NODE) $(BUILD_JS) bundle bin/oci-ts.ts $@ --depfile build/oci-ts.cjs.d
 
-dist/oci-ts: dist/oci-ts.cjs $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
-	$(NODE) $(BUILD_JS) sea dist/oci-ts.cjs $@ --base $(BASE_NODE) \
+# The single executable's main script (--sea: help.ts and the validators left out, minified) and
+# the split-off parts (lib/sys/split.ts, docs/performance.md).
+$(SEA_MAIN): bin/oci-ts.ts $(VALIDATORS) $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
+	$(NODE) $(BUILD_JS) bundle bin/oci-ts.ts $@ --sea --depfile build/oci-ts.sea.cjs.d
+
+build/split/help.js build/split/help.cache &: scripts/code-cache.cjs $(FFI_NODE) build/commit.txt $(BUILD_DEPS)
+	$(NODE) $(BUILD_JS) split help build/split/help.js build/split/help.cache --depfile build/split/help.js.d
+
+build/split/validators.js build/split/validators.cache &: $(VALIDATORS) scripts/validator-samples.ts scripts/code-cache.cjs $(BUILD_DEPS)
+	$(NODE) $(BUILD_JS) split validators build/split/validators.js build/split/validators.cache --depfile build/split/validators.js.d
+
+dist/oci-ts: $(SEA_MAIN) $(SPLIT) $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
+	$(NODE) $(BUILD_JS) sea $(SEA_MAIN) $@ --base $(BASE_NODE) \
 	  --config build/sea-config.json --blob build/oci-ts.blob $(SEA_ASSETS)
 
 # The platform floor for benchmarks: a hello world built exactly like dist/oci-ts.
 build/hello.cjs: scripts/hello.ts $(FFI_NODE) $(BUILD_DEPS)
 	$(NODE) $(BUILD_JS) bundle scripts/hello.ts $@ --depfile build/hello.cjs.d
 
-dist/hello: build/hello.cjs $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
+dist/hello: build/hello.cjs $(SPLIT) $(BASE_NODE) $(SHIM) $(FFI_NODE) $(BUILD_JS)
 	$(NODE) $(BUILD_JS) sea build/hello.cjs $@ --base $(BASE_NODE) \
 	  --config build/hello.sea-config.json --blob build/hello.blob $(SEA_ASSETS)
 

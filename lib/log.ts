@@ -27,7 +27,13 @@ export interface LogOptions {
 }
 
 let options: LogOptions = { format: 'text', debug: false };
-const started = performance.now();
+/**
+ * Milliseconds on the monotonic clock. Not `performance.now()`: the first touch of the
+ * `performance` global loads perf_hooks (eleven internal modules, ~0.7 ms), which every call,
+ * `--version` included, would pay just to record this start time.
+ */
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+const started = nowMs();
 let lastMark = started;
 
 export function configureLog(opts: LogOptions): void {
@@ -82,7 +88,7 @@ export function reportError(msg: string): void {
 /** Per-phase timings for OCI_TS_TRACE=1 or --debug: `phase parse 0.4ms (total 1.2ms)`. */
 export function trace(phase: string): void {
   if (!options.debug && process.env.OCI_TS_TRACE !== '1') return;
-  const now = performance.now();
+  const now = nowMs();
   log(options.debug ? 'debug' : 'info', `phase ${phase} ${(now - lastMark).toFixed(2)}ms (total ${(now - started).toFixed(2)}ms)`);
   lastMark = now;
 }

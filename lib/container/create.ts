@@ -11,6 +11,7 @@ import { runHooks } from '../hooks';
 import { debug, trace } from '../log';
 import { faultPoint } from '../fault';
 import { buildInitPlan, namespaceSets } from '../plan/init-plan';
+import { warmCgroupAttach } from './attach-warmup';
 import { ShimSession } from '../shim/launch';
 import type { Spec } from '../spec/types';
 import { validateContainerId } from '../spec/ids';
@@ -85,6 +86,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     cgroup = newCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id, systemd: o.systemdCgroup });
     saveRecord(o.root, { ...record, cgroup: cgroupIntent(cgroup.toJSON()) }); // before the mkdirs: a crash in create() leaks nothing
     cgroup.create();
+    // The init's join (SYNC ns) waits for an RCU grace period unless a cgroup move happened just
+    // before it: start a no-op one now (after the mkdirs, which it would block), so that the wait
+    // runs alongside the limits, the plan and the shim's start (attach-warmup.ts).
+    warmCgroupAttach();
     faultPoint('after-cgroup');
     // Saved as soon as the cgroup exists (with the list of dirs we made), so that delete --force
     // can clean up after a crash; only directories in that list are ever removed.
@@ -106,6 +111,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     });
     trace('plan');
     session = new ShimSession(plan, extraFds);
+    trace('spawn');
     faultPoint('after-spawn');
     await driveInit(session, spec, record, cgroup, o, bundle);
     trace('shim');
@@ -140,6 +146,7 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
       case 'PID': {
         record.pid = m.pid;
         record.initStartTime = readStat(m.pid)?.startTime ?? '';
+        trace('pid');
         faultPoint('after-pid');
         break;
       }
@@ -154,6 +161,7 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
         if (m.tag === 'ns') {
           writeIdMaps(spec, record.pid);
           cgroup.addProcess(record.pid);
+          trace('join');
           saveRecord(o.root, record);
           faultPoint('after-sync-ns');
         } else if (m.tag === 'hooks') {

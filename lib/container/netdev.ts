@@ -5,12 +5,13 @@
  * runtime's namespace under its host name, as runc does.
  */
 import type { Spec } from '../spec/types';
-import { planNetDevices } from '../plan/host-resources';
-import { runShimPlan } from '../shim/launch';
 
 export async function returnNetDevices(spec: Spec | undefined): Promise<void> {
   const joined = spec?.linux?.namespaces?.find((n) => n.type === 'network' && (n.path ?? '') !== '');
   if (spec === undefined || joined === undefined) return;
+  // Loaded only when there is something to return: every delete (and state, start, kill, through
+  // lifecycle.ts) imports this module, and the planner and shim modules cost ~0.35 ms to load.
+  const [{ planNetDevices }, { runShimPlan }] = await Promise.all([import('../plan/host-resources'), import('../shim/launch')]);
   const devices = planNetDevices(spec);
   if (devices.length === 0) return;
   await runShimPlan(devices.map((d) => ({ op: 'NETDEV_RETURN' as const, args: [joined.path!, d.newName === '' ? d.name : d.newName, d.name, d.pointer] })));

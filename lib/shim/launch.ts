@@ -3,7 +3,8 @@
  * (docs/shim-protocol.md). The shim runs from an unnamed read-only copy of the embedded binary,
  * so nothing inside a container can ever reach a writable runtime binary (CVE-2019-5736).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { OciError } from '../errors';
 import { materializeExecutable, readAsset } from '../sys/assets';
@@ -33,6 +34,10 @@ export class ShimSession {
     const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < ctlIndex; fd++) stdio.push(fd);
     stdio.push('pipe');
+    // Required here, not imported: child_process (with net and the stream modules) costs ~2.3 ms
+    // to load, and state/start/kill/delete import this module (netdev.ts) without spawning.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof ChildProcessModule;
     // detached: the shim gets its own session, so a terminal's SIGINT reaches only us, and we
     // forward it once (the shim forwards to the container in run mode).
     this.child = spawn(exe.path, [String(ctlIndex)], { stdio, env: {}, detached: true, argv0: 'oci-ts-shim' });

@@ -12,7 +12,7 @@
  * /proc/self/fd, the writable fd closed (an exec while a writable fd is open fails with ETXTBSY).
  */
 import fs from 'node:fs';
-import os from 'node:os';
+import type * as Os from 'node:os';
 import path from 'node:path';
 
 export type AssetName = 'shim' | 'ffi-rs.node';
@@ -202,7 +202,8 @@ export function isNoexecDir(dir: string): boolean {
   let real = path.resolve(dir);
   for (;;) {
     try {
-      real = fs.realpathSync(real);
+      // .native: one realpath(3) call; the JavaScript version walks every component with lstat.
+      real = fs.realpathSync.native(real);
       break;
     } catch {
       const up = path.dirname(real);
@@ -260,8 +261,22 @@ export function materializeExecutable(
   bytes: Uint8Array,
   opts: { tmpDir?: string; fallbackDir?: string } = {},
 ): Materialized {
+  // The usual case first (every create and exec spawns the shim this way): an O_TMPFILE in the
+  // first directory, which then needs neither os.tmpdir() nor the others' mount checks (~0.5 ms).
+  const first = opts.tmpDir ?? '/dev/shm';
+  if (!isNoexecDir(first)) {
+    try {
+      return tmpfileIn(first, bytes);
+    } catch {
+      // the full search below
+    }
+  }
   const fallbackDir = opts.fallbackDir ?? '/run/oci-ts';
-  const dirs = [...new Set([opts.tmpDir ?? '/dev/shm', fallbackDir, os.tmpdir()])];
+  // node:os is required here, not imported: it is not in Node's startup snapshot, and every verb
+  // that imports this module would pay for loading it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { tmpdir } = require('node:os') as typeof Os;
+  const dirs = [...new Set([first, fallbackDir, tmpdir()])];
   const execOk = dirs.filter((d) => !isNoexecDir(d));
   const candidates = execOk.length > 0 ? execOk : dirs;
   if (candidates.includes(fallbackDir)) {

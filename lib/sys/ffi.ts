@@ -18,10 +18,10 @@
  * that succeeded, so only trust it when the return value says failure (usually -1); `checked()`
  * does that and throws a SyscallError. NULL pointers are passed as an 'i64' 0.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import type * as Os from 'node:os';
 import { privateCacheDir, runtimeCacheDir, trustedOwner } from './cache';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { assetBuildPath, isSea, materializeExecutable, readAsset } from './assets';
 
@@ -66,6 +66,14 @@ export interface FfiRsBinding {
 let binding: FfiRsBinding | undefined;
 let loadedFrom: string | undefined;
 
+// node:crypto and node:os are not in Node's startup snapshot: a top-level import loads them (crypto
+// also pulls in the stream modules, ~2.7 ms) on every call that merely imports this module, such
+// as `state` through the cgroup managers. They are required where they are used.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sha256Hex = (data: Uint8Array): string => (require('node:crypto') as typeof Crypto).createHash('sha256').update(data).digest('hex');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeOs = (): typeof Os => require('node:os') as typeof Os;
+
 function dlopen(file: string): FfiRsBinding {
   const mod = { exports: {} as FfiRsBinding };
   process.dlopen(mod, file);
@@ -75,7 +83,7 @@ function dlopen(file: string): FfiRsBinding {
 /** Hash naming the cached addon: the build-time constant in a bundle, computed from the bytes in dev. */
 export function ffiHash(bytes?: Uint8Array): string {
   if (typeof OCI_TS_FFI_HASH === 'string' && OCI_TS_FFI_HASH) return OCI_TS_FFI_HASH;
-  return createHash('sha256').update(bytes ?? readAsset('ffi-rs.node')).digest('hex').slice(0, 16);
+  return sha256Hex(bytes ?? readAsset('ffi-rs.node')).slice(0, 16);
 }
 
 export function ffiCachePath(root: string = DEFAULT_ROOT, hash: string = ffiHash()): string {
@@ -97,7 +105,7 @@ function openVerified(file: string, hash: string): number | undefined {
   try {
     const st = fs.fstatSync(fd);
     if (st.isFile() && trustedOwner(st.uid) && (st.mode & 0o022) === 0 && st.size > 0 && st.size < 256 << 20) {
-      const digest = createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+      const digest = sha256Hex(fs.readFileSync(fd));
       if (hash.length >= 16 && digest.startsWith(hash)) return fd;
     }
   } catch {
@@ -169,7 +177,7 @@ export function loadFfiRs(opts: LoadFfiOptions = {}): FfiRsBinding {
     // dlopen needs PROT_EXEC): load an unnamed copy instead, nothing left on disk.
     firstError = e;
   }
-  const m = materializeExecutable(readAsset('ffi-rs.node'), { fallbackDir: path.join(os.tmpdir(), `oci-ts-${process.getuid?.() ?? 0}`) });
+  const m = materializeExecutable(readAsset('ffi-rs.node'), { fallbackDir: path.join(nodeOs().tmpdir(), `oci-ts-${process.getuid?.() ?? 0}`) });
   try {
     binding = dlopen(m.path);
     loadedFrom = 'O_TMPFILE';
@@ -230,7 +238,7 @@ let errnoNames: Map<number, string> | undefined;
 export function errnoName(errno: number): string {
   if (!errnoNames) {
     errnoNames = new Map();
-    for (const [name, num] of Object.entries(os.constants.errno)) errnoNames.set(num, name);
+    for (const [name, num] of Object.entries(nodeOs().constants.errno)) errnoNames.set(num, name);
   }
   return errnoNames.get(errno) ?? `E${errno}`;
 }

@@ -70,6 +70,33 @@ describe('dist/oci-ts (single executable)', () => {
     assert.equal(r.stderr, '');
   });
 
+  test('the parts the executable keeps out of its main script (help, validators) answer like the plain bundle', { skip: NO_DIST }, () => {
+    // lib/sys/split.ts: dist/oci-ts runs help/yargs and the validators from SEA assets.
+    const env = cleanEnv();
+    const both = (args: string[]): [string, string] => {
+      const sea = spawnSync(DIST, args, { encoding: 'utf8', env });
+      const cjs = spawnSync(process.execPath, [path.join(ROOT, 'dist/oci-ts.cjs'), ...args], { encoding: 'utf8', env });
+      // log lines carry a timestamp
+      const norm = (r: typeof sea): string => `${r.status} ${r.stdout} ${r.stderr.replace(/time="[^"]*"/g, 'time=T')}`;
+      return [norm(sea), norm(cjs)];
+    };
+    for (const args of [['--help'], ['help', 'create'], ['exec', '--help'], ['nosuchverb'], ['completion', 'bash']]) {
+      const [sea, cjs] = both(args);
+      assert.equal(sea, cjs, `oci-ts ${args.join(' ')}`);
+    }
+    const bundle = tmpDir('oci-ts-split-');
+    fs.mkdirSync(path.join(bundle, 'rootfs'));
+    execFileSync(DIST, ['spec', '--bundle', bundle], { env });
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: { terminal: unknown } };
+    const [ok, okCjs] = both(['plan', '--bundle', bundle, '--format', 'json']);
+    assert.equal(ok, okCjs);
+    spec.process.terminal = 5;
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    const [bad, badCjs] = both(['plan', '--bundle', bundle]);
+    assert.equal(bad, badCjs);
+    assert.match(bad, /config\.json \/process\/terminal: must be a boolean/);
+  });
+
   test('dist/oci-ts.cjs (plain bundle) runs with node and prints the same version', { skip: NO_DIST }, () => {
     const env = cleanEnv();
     const a = execFileSync(DIST, ['--version'], { encoding: 'utf8', env });
