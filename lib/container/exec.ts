@@ -24,6 +24,7 @@ import type { NamespaceType, Process, Spec } from '../spec/types';
 import { validateProcess } from '../spec/validate';
 import { loadBundle } from './bundle';
 import { statusOf } from './lifecycle';
+import { warmCgroupAttach } from './attach-warmup';
 import { lockContainer } from './lock';
 import { isAlive } from './proc';
 import { containerDir, requireRecord, writeFileAtomic, type ContainerRecord } from './store';
@@ -79,6 +80,8 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
     const procsFiles = cgroupProcsFiles(rec, subCgroups);
     faultPoint('exec-after-validate');
 
+    // The kernel's wait of the first cgroup attach (attach-warmup.ts) overlaps the shim's start.
+    warmCgroupAttach();
     session = new ShimSession(plan, o.preserveFds);
     faultPoint('exec-after-spawn');
     // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
