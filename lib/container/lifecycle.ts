@@ -14,6 +14,7 @@ import { faultAfterWrite, faultPoint } from '../fault';
 import type { State } from '../spec/types';
 import { lockContainer } from './lock';
 import { returnNetDevices } from './netdev';
+import { checkCgroupMounts } from './record-check';
 import { initReleased } from './recovery';
 import { isAlive, readStat, sleepMs, waitGone } from './proc';
 import {
@@ -32,6 +33,9 @@ function cgroupOf(rec: ContainerRecord, io: CgroupIo = realIo): CgroupManager | 
 export function isFreezeWrite(file: string, value: string): boolean {
   return (file.endsWith('/freezer.state') && value.trim() === 'FROZEN') || (file.endsWith('/cgroup.freeze') && value.trim() === '1');
 }
+
+/** state and list only read: they skip the statfs of the cgroup mounts (record-check.ts). */
+const READ_ONLY = { cgroupMounts: false } as const;
 
 export function statusOf(root: string, rec: ContainerRecord): Status {
   return deriveStatus(root, rec, () => {
@@ -61,6 +65,7 @@ function thawedAfterDeadKill(root: string, rec: ContainerRecord, cg: CgroupManag
     return false;
   }
   if (isAlive(Number(owner[0]), owner[1] ?? '')) return false; // that kill is still at work
+  checkCgroupMounts(rec); // read-only callers loaded the record without this check
   cg.thaw();
   fs.rmSync(marker, { force: true });
   debug(`${rec.id}: thawed the cgroup left frozen by a kill --all that died (pid ${owner[0]})`);
@@ -68,7 +73,7 @@ function thawedAfterDeadKill(root: string, rec: ContainerRecord, cg: CgroupManag
 }
 
 export function containerState(root: string, id: string): State {
-  const rec = requireRecord(root, id);
+  const rec = requireRecord(root, id, READ_ONLY);
   trace('load');
   const status = statusOf(root, rec);
   trace('status');
@@ -79,7 +84,7 @@ export function listStates(root: string): State[] {
   const out: State[] = [];
   for (const id of listIds(root)) {
     try {
-      const rec = loadRecord(root, id);
+      const rec = loadRecord(root, id, READ_ONLY);
       if (rec !== undefined) out.push({ ...toState(rec, statusOf(root, rec)), owner: 'root' });
     } catch {
       // Not ours (Docker shares one root between runtimes) or half-written: skip it.

@@ -58,14 +58,14 @@ function isCgroupMount(dir: string): boolean {
  * The persisted cgroup: a non-root path without `..`, hierarchies mounted as cgroup file
  * systems, and `created` (what destroy() removes) made only of that path's directories in them.
  */
-function checkCgroup(cg: unknown, id: string): void {
+function checkCgroup(cg: unknown, id: string, mounts: boolean): void {
   if (!isObj(cg) || !isStr(cg.path) || !Array.isArray(cg.hierarchies) || !isStrArray(cg.created)) throw bad(id, 'cgroup is malformed');
   const parts = cg.path.split('/').filter((p) => p !== '' && p !== '.');
   if (!cg.path.startsWith('/') || parts.length === 0 || parts.includes('..') || cg.path.includes('\0')) throw bad(id, `cgroup path ${JSON.stringify(cg.path)}`);
   const allowed = new Set<string>();
   for (const h of cg.hierarchies as unknown[]) {
     if (!isObj(h) || !isStr(h.mountpoint) || !path.isAbsolute(h.mountpoint) || !isStrArray(h.controllers)) throw bad(id, 'cgroup hierarchy is malformed');
-    if (!isCgroupMount(h.mountpoint)) throw bad(id, `cgroup hierarchy ${JSON.stringify(h.mountpoint)} is not a cgroup file system`);
+    if (mounts) checkMount(h.mountpoint, id);
     let cur = path.normalize(h.mountpoint);
     for (const p of parts) {
       cur = path.join(cur, p);
@@ -75,8 +75,27 @@ function checkCgroup(cg: unknown, id: string): void {
   for (const d of cg.created) if (!allowed.has(d)) throw bad(id, `cgroup directory ${JSON.stringify(d)} is not the container's`);
 }
 
+function checkMount(mountpoint: string, id: string): void {
+  if (!isCgroupMount(mountpoint)) throw bad(id, `cgroup hierarchy ${JSON.stringify(mountpoint)} is not a cgroup file system`);
+}
+
+/**
+ * The statfs of every hierarchy a record names (about ten on a v1 host): only what writes to or
+ * removes cgroup files needs it, so `state` and `list` skip it in checkRecord and call this
+ * before the one write they may make (thawing a freeze left by a dead kill --all).
+ */
+export function checkCgroupMounts(rec: ContainerRecord): void {
+  const cg = rec.cgroup as { hierarchies?: Array<{ mountpoint: string }> } | undefined;
+  for (const h of cg?.hierarchies ?? []) checkMount(h.mountpoint, rec.id);
+}
+
+export interface CheckOptions {
+  /** Also check that the cgroup hierarchies are cgroup file systems (default true). */
+  cgroupMounts?: boolean;
+}
+
 /** Check the fields later calls rely on; returns the record typed. */
-export function checkRecord(raw: unknown, id: string): ContainerRecord {
+export function checkRecord(raw: unknown, id: string, opts: CheckOptions = {}): ContainerRecord {
   if (!isObj(raw)) throw bad(id, 'not a JSON object');
   if (raw.runtime !== 'oci-ts' || raw.id !== id) throw new OciError('system', `invalid state file for container ${id}`);
   if (typeof raw.pid !== 'number' || !Number.isSafeInteger(raw.pid) || raw.pid < 0) throw bad(id, 'pid');
@@ -91,6 +110,6 @@ export function checkRecord(raw: unknown, id: string): ContainerRecord {
   if (raw.annotations !== undefined && (!isObj(raw.annotations) || !Object.values(raw.annotations).every(isStr))) throw bad(id, 'annotations');
   if (raw.namespaces !== undefined && (!isObj(raw.namespaces) || !Object.values(raw.namespaces).every(isStr))) throw bad(id, 'namespaces');
   if (raw.hooks !== undefined) checkHooks(raw.hooks, id);
-  if (raw.cgroup !== undefined) checkCgroup(raw.cgroup, id);
+  if (raw.cgroup !== undefined) checkCgroup(raw.cgroup, id, opts.cgroupMounts !== false);
   return raw as unknown as ContainerRecord;
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { OciError } from '../errors';
 import type { Hooks, Spec, State } from '../spec/types';
 import { isAlive } from './proc';
-import { checkRecord, parseRecordText } from './record-check';
+import { checkRecord, parseRecordText, type CheckOptions } from './record-check';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -118,7 +118,7 @@ export function saveRecord(root: string, rec: ContainerRecord): void {
 }
 
 /** undefined when there is no container dir; a record with creating=true when create has not finished. */
-export function loadRecord(root: string, id: string): ContainerRecord | undefined {
+export function loadRecord(root: string, id: string, opts: CheckOptions = {}): ContainerRecord | undefined {
   let text: string;
   try {
     text = fs.readFileSync(path.join(containerDir(root, id), 'state.json'), 'utf8');
@@ -130,15 +130,15 @@ export function loadRecord(root: string, id: string): ContainerRecord | undefine
     }
     return undefined;
   }
-  const rec = checkRecord(parseRecordText(text, id), id); // a damaged or foreign file: a clear error, never a half-done delete
+  const rec = checkRecord(parseRecordText(text, id), id, opts); // a damaged or foreign file: a clear error, never a half-done delete
   if (typeof rec !== 'object' || rec === null || rec.id !== id || rec.runtime !== 'oci-ts') {
     throw new OciError('system', `invalid state file for container ${id}`);
   }
   return rec;
 }
 
-export function requireRecord(root: string, id: string): ContainerRecord {
-  const rec = loadRecord(root, id);
+export function requireRecord(root: string, id: string, opts: CheckOptions = {}): ContainerRecord {
+  const rec = loadRecord(root, id, opts);
   if (rec === undefined) throw new OciError('notFound', 'container does not exist');
   return rec;
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { containerState, deleteContainer, killContainer, listStates } from '../../lib/container/lifecycle';
+import { checkCgroupMounts } from '../../lib/container/record-check';
 import { loadRecord } from '../../lib/container/store';
 import { configureLog } from '../../lib/log';
 import { expand, expectCleanError, fuzzParams, hostileValue, mutate, mutation, textDamage, type Mutation } from '../fuzz/arbitraries';
@@ -115,5 +116,17 @@ test('regressions: a damaged state file cannot make delete or kill act on the ho
   }
   writeState('['.repeat(200_000));
   assert.throws(() => loadRecord(root, ID), /invalid state file for container fuzzed: not valid JSON/);
+  fs.rmSync(path.join(root, ID), { recursive: true, force: true });
+});
+
+test('state and list skip the cgroup mount check; any write path still makes it', () => {
+  const rec = baseRecord(ID, CG) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (rec.cgroup === undefined) return; // no cgroup file system here
+  rec.cgroup.hierarchies[0].mountpoint = '/tmp';
+  writeState(JSON.stringify(rec));
+  const readOnly = loadRecord(root, ID, { cgroupMounts: false })!;
+  assert.equal(readOnly.id, ID);
+  assert.throws(() => checkCgroupMounts(readOnly), /"\/tmp" is not a cgroup file system/);
+  assert.throws(() => loadRecord(root, ID), /not a cgroup file system/);
   fs.rmSync(path.join(root, ID), { recursive: true, force: true });
 });
