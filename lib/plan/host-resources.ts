@@ -46,11 +46,12 @@ export function mapText(maps: readonly IdMapping[]): string {
 export function planIdmappedMounts(spec: Spec, bundle: string, fresh: ReadonlySet<NamespaceType>, add: Add): IdmapSlots {
   const slots: IdmapSlots = new Map();
   (spec.mounts ?? []).forEach((m, i) => {
-    const at = `/mounts/${i}`;
-    const o = parseMountOptions(m.options, at);
     const uid = m.uidMappings ?? [];
     const gid = m.gidMappings ?? [];
-    if (o.idmap === undefined && uid.length === 0 && gid.length === 0) return;
+    // Most mounts are not idmapped: their options are parsed once, by planMount.
+    if (uid.length === 0 && gid.length === 0 && !(m.options ?? []).some((x) => x === 'idmap' || x === 'ridmap')) return;
+    const at = `/mounts/${i}`;
+    const o = parseMountOptions(m.options, at);
     const where = o.idmap?.pointer ?? `${at}/${uid.length > 0 ? 'uidMappings' : 'gidMappings'}`;
     const type = m.type ?? (o.bind ? 'bind' : '');
     if (!o.bind && type !== 'bind') throw configError('config.json', where, 'idmapped mounts are only supported for bind mounts');

@@ -190,7 +190,7 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   planProcessAttrs(proc, add);
   planMemoryPolicy(spec, add);
   const seccomp = seccompOp(spec, input.compileSeccomp ?? ((s) => compileSeccompCached(s, path.dirname(path.dirname(input.fifo)))),
-    notifyStateTemplate(spec, hookState, 'created'));
+    seccompNotifies(spec) ? notifyStateTemplate(spec, hookState, 'created') : undefined);
   const seccompEarly = seccomp !== undefined && seccompLoadsEarly(proc);
   // RLIMIT ... LOOKUP: shared with exec (identity.ts). Without no_new_privs, seccomp(2) needs
   // CAP_SYS_ADMIN, so then the filter goes in right before SETUSER gives it up.
