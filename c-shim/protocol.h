@@ -19,6 +19,8 @@ enum op_code {
 	OP_NOTIFY_SOCKET = 10,
 	OP_IDMAP_TREE = 11,
 	OP_NETDEV_RETURN = 12,
+	OP_CGROUP_JOIN = 13,
+	OP_ID_MAP = 14,
 	/* child phase */
 	OP_SYNC = 20,
 	OP_SETSID = 21,

@@ -72,6 +72,10 @@ static int notify_sock = -1;       /* NOTIFY_SOCKET: connected to linux.seccomp.
 #define TREES_MAX 64
 static int trees[TREES_MAX];       /* IDMAP_TREE: detached idmapped mounts for MOUNT_TREE */
 static int ns_opened;
+#define JOINS_MAX 32
+static int cgroup_joins[JOINS_MAX]; /* CGROUP_JOIN: cgroup.procs files opened on the host */
+static int cgroup_join_n;
+static const struct op *id_maps[2]; /* ID_MAP: uid_map, gid_map texts */
 static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
 static const char *exec_path;      /* LOOKUP result */
 static char *home_env;             /* DEFAULT_HOME result ("HOME=<dir>"), appended by EXEC */
@@ -620,6 +624,61 @@ static void op_hostproc(const struct op *o)
 		die(errno, "open /proc");
 }
 
+/* Opened now, written after CLONE: the write is checked against the opener's credentials and
+ * namespaces (cgroup v2 delegation rules), which JOIN_NS may change before the clone. */
+static void op_cgroup_join(const struct op *o)
+{
+	if (cgroup_join_n == JOINS_MAX)
+		die(0, "bad plan: more than %d CGROUP_JOIN", JOINS_MAX);
+	int fd = open(o->argv[0], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(errno, "open %s", o->argv[0]);
+	cgroup_joins[cgroup_join_n++] = fd;
+}
+
+static void op_id_map(const struct op *o)
+{
+	if (strcmp(o->argv[0], "uid_map") == 0)
+		id_maps[0] = o;
+	else if (strcmp(o->argv[0], "gid_map") == 0)
+		id_maps[1] = o;
+	else
+		die(0, "bad plan: ID_MAP %s", o->argv[0]);
+}
+
+/* In the parent, after the clone, while the child waits on the gate: its id maps, then its
+ * cgroups (user_namespaces(7): the maps are written from the parent namespace). */
+static void settle_child(long pid)
+{
+	char p[64], pidtext[24];
+	for (int i = 0; i < 2; i++) {
+		if (!id_maps[i])
+			continue;
+		snprintf(p, sizeof p, "/proc/%ld/%s", pid, id_maps[i]->argv[0]);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, id_maps[i]->argv[1], id_maps[i]->len[1]) != (ssize_t)id_maps[i]->len[1]) {
+			int e = errno;
+			kill((pid_t)pid, SIGKILL);
+			die(e, "write %s", p);
+		}
+		close(fd);
+	}
+	int n = snprintf(pidtext, sizeof pidtext, "%ld", pid);
+	for (int i = 0; i < cgroup_join_n; i++) {
+		if (write(cgroup_joins[i], pidtext, (size_t)n) != n) {
+			int e = errno;
+			kill((pid_t)pid, SIGKILL);
+			char link[64], target[4096];
+			snprintf(link, sizeof link, "/proc/self/fd/%d", cgroup_joins[i]);
+			ssize_t t = readlink(link, target, sizeof target - 1);
+			target[t > 0 ? t : 0] = '\0';
+			die(e, "failed to write %ld to %s", pid, target);
+		}
+		close(cgroup_joins[i]);
+	}
+	cgroup_join_n = 0;
+}
+
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 static int exit_status(int st)
@@ -880,6 +939,9 @@ static void op_clone(const struct op *o)
 			relay_sock = -1;
 		}
 		close(gate[1]);
+		for (int i = 0; i < cgroup_join_n; i++)
+			close(cgroup_joins[i]);
+		cgroup_join_n = 0;
 		if (read_full(gate[0], &host_pid, sizeof host_pid) < 0)
 			_exit(1);                    /* the parent died before reporting us */
 		close(gate[0]);
@@ -887,6 +949,7 @@ static void op_clone(const struct op *o)
 	}
 
 	close(gate[0]);
+	settle_child(pid);
 	if (send_line("PID %ld", pid) < 0) {
 		kill((pid_t)pid, SIGKILL);
 		_exit(1);
@@ -2112,6 +2175,8 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_NOTIFY_SOCKET] = { "NOTIFY_SOCKET", op_notify_socket, 1, PARENT },
 	[OP_IDMAP_TREE] = { "IDMAP_TREE", op_idmap_tree, 8, PARENT },
 	[OP_NETDEV_RETURN] = { "NETDEV_RETURN", op_netdev_return, 4, PARENT },
+	[OP_CGROUP_JOIN] = { "CGROUP_JOIN", op_cgroup_join, 1, PARENT },
+	[OP_ID_MAP] = { "ID_MAP", op_id_map, 2, PARENT },
 	[OP_SYNC] = { "SYNC", op_sync, 1, CHILD },
 	[OP_SETSID] = { "SETSID", op_setsid, 0, CHILD },
 	[OP_UNSHARE_CHILD] = { "UNSHARE_CHILD", op_unshare_child, 1, CHILD },

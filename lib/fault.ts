@@ -9,7 +9,7 @@
  * undefined. Several points may be armed at once: OCI_TS_FAULT=after-dir,after-kill.
  *
  * Points (in the order they are reached):
- *   create: after-dir, after-cgroup, after-record, after-spawn, after-pid, after-sync-ns,
+ *   create: after-dir, after-cgroup, after-record, after-spawn, after-pid (the init's pid saved),
  *           before-ready, after-state, after-pidfile
  *   start:  before-fifo-read, after-fifo-read (= before the fifo is unlinked), before-poststart
  *   delete: after-kill, after-cgroup-destroy, before-rmdir
@@ -27,7 +27,7 @@
  */
 
 export const FAULT_POINTS = [
-  'after-dir', 'after-cgroup', 'after-record', 'after-spawn', 'after-pid', 'after-sync-ns', 'before-ready', 'after-state', 'after-pidfile',
+  'after-dir', 'after-cgroup', 'after-record', 'after-spawn', 'after-pid', 'before-ready', 'after-state', 'after-pidfile',
   'before-fifo-read', 'after-fifo-read', 'before-poststart',
   'after-kill', 'after-cgroup-destroy', 'before-rmdir',
   'exec-after-lock', 'exec-after-validate', 'exec-after-spawn', 'exec-after-pid', 'exec-after-cgroup-join', 'exec-after-running', 'exec-after-pidfile',

@@ -99,6 +99,10 @@ export abstract class BaseManager implements CgroupManager {
     for (const h of this.hierarchies) writeControl(this.io, this.dirOf(h), 'cgroup.procs', String(pid));
   }
 
+  procsFiles(): string[] {
+    return this.hierarchies.map((h) => path.join(this.dirOf(h), 'cgroup.procs'));
+  }
+
   /** The hierarchy whose cgroup.procs procs() reads. */
   protected procsHierarchy(): Hierarchy | undefined {
     return this.hierarchies[0];

@@ -54,6 +54,8 @@ export interface CgroupManager {
   apply(resources: Resources | undefined): void;
   /** Write the pid to cgroup.procs in every hierarchy. */
   addProcess(pid: number): void;
+  /** The cgroup.procs file of every hierarchy (what addProcess writes to). */
+  procsFiles(): string[];
   /** Host pids in the cgroup (and its sub-cgroups), sorted, unique. */
   procs(): number[];
   freeze(): void;

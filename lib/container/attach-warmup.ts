@@ -1,8 +1,8 @@
 /**
  * Hide the kernel's cgroup-attach wait behind create's own work.
  *
- * Moving a process into a cgroup (writing its pid to cgroup.procs, which create does for the init
- * at `SYNC ns` while the init waits) takes the kernel's global cgroup_threadgroup_rwsem for
+ * Moving a process into a cgroup (writing its pid to cgroup.procs, which the shim parent does for
+ * the init right after the clone, while the init waits) takes the kernel's global cgroup_threadgroup_rwsem for
  * writing. The first writer after an idle spell waits for an RCU grace period (percpu_down_write
  * -> rcu_sync_enter -> synchronize_rcu): 5-20 ms on the 2-vCPU test VM, the largest single
  * item of a `create`; writers that come while that state is still entered, or within about one

@@ -3,7 +3,6 @@
  * start the shim with the init plan, sync with the init (id maps, cgroup join, hooks), then
  * record the state and the pid-file. On any failure everything made so far is undone.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { newCgroupManager, type CgroupManager } from '../cgroups/manager';
 import { OciError, toOciError } from '../errors';
@@ -12,7 +11,7 @@ import { debug, trace } from '../log';
 import { faultPoint } from '../fault';
 import { buildInitPlan, namespaceSets } from '../plan/init-plan';
 import { warmCgroupAttach } from './attach-warmup';
-import { ShimSession } from '../shim/launch';
+import { ShimSession, runShimBlocking, type ShimChannel } from '../shim/launch';
 import type { Spec } from '../spec/types';
 import { validateContainerId } from '../spec/ids';
 import { loadBundle } from './bundle';
@@ -42,7 +41,8 @@ export interface CreateOptions {
 export interface Created {
   record: ContainerRecord;
   spec: Spec;
-  session: ShimSession;
+  /** The running shim, in run mode (create mode may have run it to its end already). */
+  session: ShimSession | undefined;
   cgroup: CgroupManager;
 }
 
@@ -66,6 +66,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   faultPoint('after-dir');
   let cgroup: CgroupManager | undefined;
   let session: ShimSession | undefined;
+  let channel: ShimChannel | undefined;
   const record: ContainerRecord = {
     runtime: 'oci-ts',
     ociVersion: OCI_VERSION,
@@ -86,7 +87,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     cgroup = newCgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id, systemd: o.systemdCgroup });
     saveRecord(o.root, { ...record, cgroup: cgroupIntent(cgroup.toJSON()) }); // before the mkdirs: a crash in create() leaks nothing
     cgroup.create();
-    // The init's join (SYNC ns) waits for an RCU grace period unless a cgroup move happened just
+    // The init's join (by the shim, right after the clone) waits for an RCU grace period unless a cgroup move happened just
     // before it: start a no-op one now (after the mkdirs, which it would block), so that the wait
     // runs alongside the limits, the plan and the shim's start (attach-warmup.ts).
     warmCgroupAttach();
@@ -110,10 +111,18 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       noPivot: o.noPivot, preserveFds: extraFds, mode: o.mode, host: hostView(cgroup),
     });
     trace('plan');
-    session = new ShimSession(plan, extraFds);
+    // Without createRuntime/prestart hooks nothing needs an answer from us while the init sets
+    // up: the shim then runs in one blocking call (no child_process, no event loop turns).
+    const transcript = o.mode === 'create' && !needsHookSync(spec) ? runShimBlocking(plan, extraFds) : undefined;
+    if (transcript !== undefined) {
+      channel = transcript;
+    } else {
+      session = new ShimSession(plan, extraFds);
+      channel = session;
+    }
     trace('spawn');
     faultPoint('after-spawn');
-    await driveInit(session, spec, record, cgroup, o, bundle);
+    await driveInit(channel, spec, record, o, bundle);
     trace('shim');
 
     delete record.creating;
@@ -125,7 +134,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     lock.release();
     return { record, spec, session, cgroup };
   } catch (err) {
-    session?.abort();
+    channel?.abort();
     if (record.pid > 0) {
       try { process.kill(record.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
@@ -138,43 +147,35 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   }
 }
 
-/** The conversation with the shim: PID, SYNC ns, [SYNC hooks], READY, in that order. */
-async function driveInit(session: ShimSession, spec: Spec, record: ContainerRecord, cgroup: CgroupManager, o: CreateOptions, bundle: string): Promise<void> {
+/**
+ * The conversation with the shim: PID (the init is in its cgroups, with its id maps, and waits
+ * for nothing from us), [SYNC hooks], READY, in that order.
+ */
+async function driveInit(channel: ShimChannel, spec: Spec, record: ContainerRecord, o: CreateOptions, bundle: string): Promise<void> {
   for (;;) {
-    const m = await session.next();
+    const m = await channel.next();
     switch (m.kind) {
       case 'PID': {
+        // Saved at once: from here delete --force finds the init by its pid.
         record.pid = m.pid;
         record.initStartTime = readStat(m.pid)?.startTime ?? '';
+        saveRecord(o.root, record);
         trace('pid');
         faultPoint('after-pid');
         break;
       }
       case 'SYNC': {
-        if (record.pid === 0) {
-          // The init can talk before the parent's PID line arrives: wait for it.
-          const pidMsg = await session.next();
-          if (pidMsg.kind !== 'PID') throw unexpected(pidMsg);
-          record.pid = pidMsg.pid;
-          record.initStartTime = readStat(pidMsg.pid)?.startTime ?? '';
-        }
-        if (m.tag === 'ns') {
-          writeIdMaps(spec, record.pid);
-          cgroup.addProcess(record.pid);
-          trace('join');
-          saveRecord(o.root, record);
-          faultPoint('after-sync-ns');
-        } else if (m.tag === 'hooks') {
-          const state = toState(record, 'creating');
-          await runHooks('createRuntime', spec.hooks?.createRuntime, state, bundle);
-          await runHooks('prestart', spec.hooks?.prestart, state, bundle);
-        }
-        session.proceed();
+        if (record.pid === 0) throw unexpected(m);
+        if (m.tag !== 'hooks') throw new OciError('system', `unexpected message from the shim: SYNC ${m.tag}`);
+        const state = toState(record, 'creating');
+        await runHooks('createRuntime', spec.hooks?.createRuntime, state, bundle);
+        await runHooks('prestart', spec.hooks?.prestart, state, bundle);
+        channel.proceed();
         break;
       }
       case 'READY':
         faultPoint('before-ready');
-        session.close();
+        channel.close();
         return;
       case 'ERROR':
         throw new OciError('exec', `unable to start container process: ${m.text}`);
@@ -182,6 +183,11 @@ async function driveInit(session: ShimSession, spec: Spec, record: ContainerReco
         throw new OciError('system', 'unable to start container process: the container init exited during setup');
     }
   }
+}
+
+/** createRuntime and prestart hooks run while the init waits at `SYNC hooks` for our answer. */
+function needsHookSync(spec: Spec): boolean {
+  return (spec.hooks?.createRuntime?.length ?? 0) > 0 || (spec.hooks?.prestart?.length ?? 0) > 0;
 }
 
 function unexpected(m: { kind: string }): OciError {
@@ -199,14 +205,4 @@ function withEnv(spec: Spec, extra: readonly string[]): Spec {
   const names = new Set(extra.map((kv) => kv.slice(0, kv.indexOf('='))));
   const env = (spec.process?.env ?? []).filter((kv) => !names.has(kv.slice(0, kv.indexOf('='))));
   return { ...spec, process: { ...spec.process!, env: [...env, ...extra] } };
-}
-
-/** uid_map/gid_map are written by the parent while the child waits (user_namespaces(7)). */
-function writeIdMaps(spec: Spec, pid: number): void {
-  const fmt = (maps: Array<{ containerID: number; hostID: number; size: number }>): string =>
-    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  const uid = spec.linux?.uidMappings;
-  const gid = spec.linux?.gidMappings;
-  if (uid !== undefined && uid.length > 0) fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(uid));
-  if (gid !== undefined && gid.length > 0) fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(gid));
 }

@@ -15,7 +15,7 @@ export function hostView(cgroup: CgroupManager): HostView {
     const links = name.includes(',') ? name.split(',') : [];
     views.push({ name, source: dir, links });
   }
-  const view: HostView = { isDirectory: isHostDirectory, cgroupViews: views };
+  const view: HostView = { isDirectory: isHostDirectory, cgroupViews: views, cgroupProcs: cgroup.procsFiles() };
   if (cgroup2Source !== undefined) view.cgroup2Source = cgroup2Source;
   return view;
 }

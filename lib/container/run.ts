@@ -3,6 +3,7 @@
  * its status, which becomes ours; signals sent to us are forwarded to the container; the
  * container is deleted afterwards. Detached: like create + start.
  */
+import { OciError } from '../errors';
 import { createContainer, type CreateOptions } from './create';
 import { deleteContainer, startContainer } from './lifecycle';
 
@@ -17,7 +18,9 @@ export async function runContainer(o: Omit<CreateOptions, 'mode'> & { detach: bo
     throw err;
   }
   if (o.detach) return 0;
-  const shimPid = created.session.child.pid;
+  const session = created.session; // run mode always talks to the shim through a ShimSession
+  if (session === undefined) throw new OciError('system', 'run: the shim is not running');
+  const shimPid = session.child.pid;
   const forward = (sig: NodeJS.Signals): void => {
     try {
       if (shimPid !== undefined) process.kill(shimPid, sig);
@@ -26,7 +29,7 @@ export async function runContainer(o: Omit<CreateOptions, 'mode'> & { detach: bo
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const status = await created.session.exitCode();
+  const status = await session.exitCode();
   for (const sig of FORWARDED) process.off(sig, forward);
   if (!o.keep) await deleteContainer(o.root, o.id, true);
   return status;

@@ -624,6 +624,7 @@ export function describePlan(input: DescribeInput): PlanDescription {
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) sysctlKeys.set(`/proc/sys/${key.replace(/\./g, '/')}`, key);
   let phase: Phase = 'shim';
   let lookup: { program: string; path: string } | undefined;
+  const idMaps: Array<{ file: string; text: string }> = [];
   for (const o of ops) {
     const a = o.args;
     switch (o.op) {
@@ -651,20 +652,26 @@ export function describePlan(input: DescribeInput): PlanDescription {
         const flags = num(a[0]);
         const types = namespaceTypesOf(flags);
         step(phase, o.op, `clone the init into new namespaces: ${list(types)}${flags === 0 ? '' : ` (${cloneFlagNames(flags).join('|')})`}`, { namespaces: types, flags: cloneFlagNames(flags) });
+        // While the child waits for its pid: id maps, then the cgroup join, then "PID".
+        for (const m of idMaps) step('shim', 'idmap', `write /proc/${INIT_PID}/${m.file}: ${m.text}`, { file: m.file });
+        steps.push(...cgroupSteps(cg.join, 'shim'));
+        step('runtime', 'state', `write ${path.join(input.stateDir, 'state.json')} (status creating, with the init's pid)`);
         phase = 'init';
+        break;
+      }
+      case 'CGROUP_JOIN':
+        step(phase, o.op, `open ${str(a[0])} before any setns (the init is written to it right after the clone)`, { path: str(a[0]) });
+        break;
+      case 'ID_MAP': {
+        const m = { file: str(a[0]), text: str(a[1]).trim().replace(/\n/g, '; ') };
+        idMaps.push(m);
+        step(phase, o.op, `${m.file} for the init (written right after the clone): ${m.text}`, { ...m });
         break;
       }
       case 'SYNC': {
         const tag = str(a[0]);
         step('init', o.op, `wait for the runtime (${tag})`, { tag });
-        if (tag === 'ns') {
-          const uid = spec.linux?.uidMappings ?? [];
-          const gid = spec.linux?.gidMappings ?? [];
-          if (uid.length > 0) step('runtime', 'idmap', `write /proc/${INIT_PID}/uid_map: ${uid.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('; ')}`, { uidMappings: uid });
-          if (gid.length > 0) step('runtime', 'idmap', `write /proc/${INIT_PID}/gid_map: ${gid.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('; ')}`, { gidMappings: gid });
-          steps.push(...cgroupSteps(cg.join, 'runtime'));
-          step('runtime', 'state', `write ${path.join(input.stateDir, 'state.json')} (status creating)`);
-        } else if (tag === 'hooks') {
+        if (tag === 'hooks') {
           hooksAt('createRuntime', 'runtime');
           hooksAt('prestart', 'runtime');
         }

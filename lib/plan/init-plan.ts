@@ -34,6 +34,8 @@ export interface HostView {
   cgroupViews: CgroupView[];
   /** On a unified (v2-only) host: the host directory of the container's cgroup. */
   cgroup2Source?: string;
+  /** The cgroup.procs files the init is written to (one per hierarchy), right after the clone. */
+  cgroupProcs?: readonly string[];
 }
 
 export interface InitPlanInput {
@@ -77,6 +79,11 @@ export const DEFAULT_DEVICES: readonly DefaultDevice[] = [
   { path: '/dev/tty', major: 5, minor: 0 },
 ];
 
+/** uid_map/gid_map text of linux.uidMappings/gidMappings: "inside outside count" lines. */
+export function idMapText(maps: ReadonlyArray<{ containerID: number; hostID: number; size: number }> | undefined): string {
+  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
 export function namespaceSets(spec: Spec): { fresh: Set<NamespaceType>; joined: Namespace[] } {
   const fresh = new Set<NamespaceType>();
   const joined: Namespace[] = [];
@@ -112,6 +119,9 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   // master and relays it to our own stdio, as runc does.
   if (proc.terminal && input.consoleSocket === undefined && input.mode === 'run') add('TTY_RELAY');
   add('HOSTPROC');
+  // Opened by the shim before any JOIN_NS, written by it after the clone while the child waits:
+  // the container's cgroups hold the init before it runs one op of its own.
+  for (const file of input.host.cgroupProcs ?? []) add('CGROUP_JOIN', file);
   // Host-side handles, taken before any JOIN_NS leaves the runtime's namespaces: a netlink
   // socket in its network namespace, the seccomp agent's socket, idmapped mounts of host paths.
   const netDevices = planNetDevices(spec);
@@ -126,6 +136,13 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   const offsets = timeOffsetsText(spec);
   if (offsets !== undefined) add('WRITE_PARENT', '/proc/self/timens_offsets', offsets);
   add('MODE', input.mode);
+  // Written by the shim parent after the clone (user_namespaces(7): from the parent namespace).
+  if (fresh.has('user')) {
+    const uid = idMapText(spec.linux?.uidMappings);
+    const gid = idMapText(spec.linux?.gidMappings);
+    if (uid !== '') add('ID_MAP', 'uid_map', uid);
+    if (gid !== '') add('ID_MAP', 'gid_map', gid);
+  }
   // With a new user namespace the ipc namespace is made later, by the namespace's root (see
   // the UNSHARE_CHILD below): its mqueue filesystem then belongs to the container's root.
   const ipcLater = fresh.has('user') && fresh.has('ipc');
@@ -133,10 +150,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   for (const t of fresh) if (t !== 'cgroup' && t !== 'time' && !(t === 'ipc' && ipcLater)) cloneFlags |= NS_FLAGS[t];
   add('CLONE', cloneFlags);
 
-  // ---- child phase: the container's init ----
-  // Node writes uid/gid maps and joins the cgroups while the init waits here.
-  add('SYNC', 'ns');
-  // Nothing in the container may open /proc/<init>/fd (the host /proc it holds for WAIT_START) or ptrace it before execve: an `exec` into a created container could otherwise reach the host (CVE-2016-9962). After SYNC ns: the id maps are written by then.
+  // ---- child phase: the container's init (id maps written and cgroups joined by now) ----
+  // Nothing in the container may open /proc/<init>/fd (the host /proc it holds for WAIT_START) or ptrace it before execve: an `exec` into a created container could otherwise reach the host (CVE-2016-9962).
   add('DUMPABLE', 0);
   // In its own network namespace now (new, or joined before the clone).
   for (const d of netDevices) add('NETDEV', d.name, d.newName, d.pointer);

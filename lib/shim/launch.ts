@@ -6,7 +6,8 @@
 import type * as ChildProcessModule from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { OciError } from '../errors';
+import type * as Os from 'node:os';
+import { OciError, errnoText } from '../errors';
 import { materializeExecutable, readAsset } from '../sys/assets';
 import { encodePlan } from './codec';
 import type { PlanOp } from './ops';
@@ -18,7 +19,15 @@ export type ShimMessage =
   | { kind: 'ERROR'; text: string }
   | { kind: 'EOF' };
 
-export class ShimSession {
+/** What create's conversation with the init needs, whether the shim runs alongside or has run. */
+export interface ShimChannel {
+  next(): Promise<ShimMessage>;
+  proceed(): void;
+  abort(): void;
+  close(): void;
+}
+
+export class ShimSession implements ShimChannel {
   readonly child: ChildProcess;
   private readonly ctl: Socket;
   private buffered = '';
@@ -115,6 +124,95 @@ export class ShimSession {
   close(): void {
     this.ctl.destroy();
   }
+}
+
+/**
+ * Node's spawn_sync binding, which child_process.spawnSync wraps. Used directly because it can
+ * feed input to, and collect output from, a descriptor other than 0-2 (the control socket), and
+ * because child_process itself (with net and the stream modules) costs ~2 ms to load. It is
+ * listed for process.binding (DEP0111 is a documentation-only deprecation) and the single
+ * executable carries its own Node, so the API cannot change under a built binary; when it is
+ * missing, or would print the pending-deprecation warning, callers take the ShimSession path.
+ */
+interface SpawnSyncResult {
+  pid?: number;
+  status: number | null;
+  signal: string | null;
+  output: Array<Uint8Array | null> | null;
+  error?: number;
+}
+interface SpawnSyncBinding {
+  spawn(options: object): SpawnSyncResult;
+}
+
+function spawnSyncBinding(): SpawnSyncBinding | undefined {
+  const pending = process.execArgv.includes('--pending-deprecation') ||
+    (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') || process.env.NODE_PENDING_DEPRECATION === '1';
+  if (pending) return undefined;
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<SpawnSyncBinding> }).binding('spawn_sync');
+    return typeof b.spawn === 'function' ? (b as SpawnSyncBinding) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The messages of a shim run that has ended: create's conversation when it needs no answer. */
+export class ShimTranscript implements ShimChannel {
+  private readonly queue: ShimMessage[];
+
+  constructor(output: string) {
+    this.queue = output.split('\n').filter((l) => l !== '').map(parseLine);
+  }
+
+  next(): Promise<ShimMessage> {
+    return Promise.resolve(this.queue.shift() ?? { kind: 'EOF' });
+  }
+
+  proceed(): void {
+    throw new OciError('system', 'the shim was run without a conversation but asked for an answer');
+  }
+
+  abort(): void { /* the shim has exited */ }
+
+  close(): void { /* nothing open */ }
+}
+
+/**
+ * Run a plan that needs no answer from us (no SYNC op) to the end of the shim's part, blocking:
+ * the plan goes in on the control socket and every line the shim and the init write on it comes
+ * back once both have closed it (the init closes it at READY, the create-mode parent at the clone).
+ * undefined when the spawn_sync binding is not available: use ShimSession then.
+ */
+export function runShimBlocking(ops: readonly PlanOp[], preserveFds: number): ShimTranscript | undefined {
+  const binding = spawnSyncBinding();
+  if (binding === undefined) return undefined;
+  const plan = encodePlan(ops);
+  const exe = materializeExecutable(readAsset('shim'));
+  const ctlIndex = 3 + preserveFds;
+  const stdio: object[] = [];
+  for (let fd = 0; fd < ctlIndex; fd++) stdio.push({ type: 'fd', fd });
+  stdio.push({ type: 'pipe', readable: true, writable: true, input: plan });
+  let r: SpawnSyncResult;
+  try {
+    // detached: a session of its own, as ShimSession does.
+    r = binding.spawn({ file: exe.path, args: ['oci-ts-shim', String(ctlIndex)], envPairs: [], stdio, detached: true });
+  } finally {
+    exe.close();
+  }
+  if (r.error !== undefined && r.error !== 0) {
+    return new ShimTranscript(`ERROR starting the shim: ${errnoName(r.error)}\n`);
+  }
+  const out = r.output?.[ctlIndex];
+  return new ShimTranscript(out ? Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('utf8') : '');
+}
+
+/** A libuv error number (negative errno) as runc words it: "no such file or directory". */
+function errnoName(negErrno: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { constants } = require('node:os') as typeof Os;
+  const code = Object.entries(constants.errno).find(([, v]) => v === -negErrno)?.[0];
+  return code !== undefined ? errnoText(code) : `errno ${-negErrno}`;
 }
 
 function parseLine(line: string): ShimMessage {

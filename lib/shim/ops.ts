@@ -12,6 +12,8 @@ export const Op = {
   NOTIFY_SOCKET: 10,
   IDMAP_TREE: 11,
   NETDEV_RETURN: 12,
+  CGROUP_JOIN: 13,
+  ID_MAP: 14,
   SYNC: 20,
   SETSID: 21,
   UNSHARE_CHILD: 22,

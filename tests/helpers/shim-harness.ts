@@ -67,8 +67,10 @@ export interface ContainerOpts {
   cloneFlags?: number;
   fifo?: string;
   consoleSocket?: string;
-  /** ops right after `SYNC ns` (e.g. SETUSER 0 0 to become root of a new user namespace) */
-  afterNs?: PlanOp[];
+  /** parent-phase ops right before CLONE (ID_MAP, CGROUP_JOIN ...) */
+  beforeClone?: PlanOp[];
+  /** the child's first ops (e.g. SETUSER 0 0 to become root of a new user namespace) */
+  afterClone?: PlanOp[];
   /** ops after the standard /proc, /dev, devpts and device setup, before PIVOT_ROOT */
   beforePivot?: PlanOp[];
   /** ops after PIVOT_ROOT (and CONSOLE), before LOOKUP */
@@ -92,9 +94,9 @@ export function containerPlan(rootfs: string, o: ContainerOpts): PlanOp[] {
   plan.push(
     { op: 'HOSTPROC', args: [] },
     { op: 'MODE', args: [o.mode ?? 'run'] },
+    ...(o.beforeClone ?? []),
     { op: 'CLONE', args: [o.cloneFlags ?? NS_FLAGS] },
-    { op: 'SYNC', args: ['ns'] },
-    ...(o.afterNs ?? []),
+    ...(o.afterClone ?? []),
   );
   if (!o.console) plan.push({ op: 'SETSID', args: [] });
   plan.push(

@@ -1,5 +1,5 @@
 /**
- * User namespaces: a new one with uid/gid mappings written by Node at SYNC ns (read back from
+ * User namespaces: a new one with uid/gid mappings written by the shim right after the clone (read back from
  * /proc/<pid>/uid_map), root inside and 100000 on the host, devices bound from the host when
  * mknod is refused, and joining an existing user namespace by path.
  */

@@ -259,10 +259,11 @@ const CREATE_POINTS: ReadonlyArray<[FaultPoint, readonly string[]]> = [
   ['after-dir', ['stopped', 'missing']],
   ['after-cgroup', ['stopped', 'missing']],
   ['after-record', ['stopped']],
+  // Without pre-start hooks the shim has run to READY by then (one blocking call): the init is
+  // alive in the cgroup with no pid recorded yet, and delete --force kills it through the cgroup.
   ['after-spawn', ['stopped']],
-  ['after-pid', ['stopped']],
-  // The init waits at SYNC ns; it sees EOF and exits by itself, maybe not yet when we look.
-  ['after-sync-ns', ['creating', 'stopped']],
+  // The pid is saved: the init waits on exec.fifo (or, talking to a dead runtime, exits).
+  ['after-pid', ['creating', 'stopped']],
   // The init is set up and blocked on exec.fifo: it lives on and delete --force must kill it.
   ['before-ready', ['creating']],
   ['after-state', ['created']],

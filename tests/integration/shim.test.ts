@@ -86,7 +86,7 @@ describe('oci-ts-shim', { skip }, () => {
         }),
         {
           onSync: async (tag, run) => {
-            if (tag === 'ns') {
+            if (tag === 'hooks') {
               const pid = await run.pid();
               for (const n of ['pid', 'mnt', 'uts', 'ipc', 'net']) ns[n] = [nsLink(pid, n), nsLink('self', n)];
             }
@@ -96,7 +96,7 @@ describe('oci-ts-shim', { skip }, () => {
       );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.lines[0]!, /^PID \d+$/, 'PID is the first line');
-      assert.deepEqual(r.lines.slice(1), ['SYNC ns', 'SYNC hooks']);
+      assert.deepEqual(r.lines.slice(1), ['SYNC hooks']);
       for (const n of ['pid', 'mnt', 'uts', 'ipc']) assert.notEqual(ns[n]![0], ns[n]![1], `${n} namespace is new`);
       assert.equal(ns.net![0], ns.net![1], 'net namespace is shared (not in the clone flags)');
 
@@ -258,7 +258,7 @@ describe('oci-ts-shim', { skip }, () => {
     withSandbox(async (sb) => {
       const r = await runShim(containerPlan(sb.rootfs, { args: ['echo', 'never'] }), { onSync: () => 'X' });
       assert.equal(r.code, 1);
-      assert.deepEqual(r.lines.slice(1), ['SYNC ns']);
+      assert.deepEqual(r.lines.slice(1), ['SYNC hooks']);
       assert.equal(r.stdout, '');
     }));
 
@@ -275,7 +275,7 @@ describe('oci-ts-shim', { skip }, () => {
         {
           onSync: async (tag, r) => {
             // the parent is gone while the child still waits here
-            if (tag === 'ns') parentExit = (await r.exited).code;
+            if (tag === 'hooks') parentExit = (await r.exited).code;
             return 'G';
           },
         },
@@ -306,7 +306,7 @@ describe('oci-ts-shim', { skip }, () => {
         assert.equal(got, '0');
         const r = await run.closed;
         assert.equal(r.stdout, 'started\n');
-        assert.deepEqual(r.lines.slice(1), ['SYNC ns', 'SYNC hooks', 'READY']);
+        assert.deepEqual(r.lines.slice(1), ['SYNC hooks', 'READY']);
       } finally {
         if (fd !== undefined) fs.closeSync(fd);
         await run.stop();
@@ -507,32 +507,52 @@ describe('oci-ts-shim', { skip }, () => {
       }
     }));
 
-  test('user namespace: maps written at SYNC ns, MKNOD falls back to a bind of the host node', () =>
+  test('user namespace: ID_MAP maps written by the parent after the clone, MKNOD falls back to a bind of the host node', () =>
     withSandbox(async (sb) => {
       const r = await runShim(
         containerPlan(sb.rootfs, {
           cloneFlags: NS_FLAGS | CLONE.NEWUSER,
-          // become root of the new user namespace once the maps exist (runc's nsexec does the same)
-          afterNs: [{ op: 'SETUSER', args: [0, 0, ''] }],
-          args: ['sh', '-c', 'id -u; cat /proc/self/uid_map; ls -ln /dev/null; echo x > /dev/null && echo null-ok; grep " /dev/null " /proc/self/mountinfo | wc -l'],
+          beforeClone: [{ op: 'ID_MAP', args: ['uid_map', '0 100000 65536\n'] }, { op: 'ID_MAP', args: ['gid_map', '0 200000 65536\n'] }],
+          // become root of the new user namespace (the maps exist before the child runs an op)
+          afterClone: [{ op: 'SETUSER', args: [0, 0, ''] }],
+          args: ['sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/gid_map; ls -ln /dev/null; echo x > /dev/null && echo null-ok; grep " /dev/null " /proc/self/mountinfo | wc -l'],
         }),
-        {
-          onSync: async (tag, run) => {
-            if (tag === 'ns') {
-              const pid = await run.pid();
-              fs.writeFileSync(`/proc/${pid}/uid_map`, '0 100000 65536');
-              fs.writeFileSync(`/proc/${pid}/gid_map`, '0 100000 65536');
-            }
-            return 'G';
-          },
-        },
       );
       assert.equal(r.code, 0, r.lines.join('\n') + r.stderr);
       const out = r.stdout.trim().split('\n').map((l) => l.trim());
       assert.equal(out[0], '0');
       assert.match(out[1]!, /^0\s+100000\s+65536$/);
-      assert.match(out[2]!, /^crw-rw-rw-\s+1\s+65534\s+65534\s+1,\s+3 /, 'the host /dev/null, bind-mounted');
-      assert.equal(out[3], 'null-ok');
-      assert.equal(out[4], '1');
+      assert.match(out[2]!, /^0\s+200000\s+65536$/);
+      assert.match(out[3]!, /^crw-rw-rw-\s+1\s+65534\s+65534\s+1,\s+3 /, 'the host /dev/null, bind-mounted');
+      assert.equal(out[4], 'null-ok');
+      assert.equal(out[5], '1');
+    }));
+
+  test('CGROUP_JOIN: the init is in the cgroup before its first op; a bad file is refused before the clone', () =>
+    withSandbox(async (sb) => {
+      const dir = `/sys/fs/cgroup/pids/oci-ts-shimtest-${process.pid}`;
+      fs.mkdirSync(dir);
+      try {
+        const r = await runShim(
+          containerPlan(sb.rootfs, {
+            beforeClone: [{ op: 'CGROUP_JOIN', args: [path.join(dir, 'cgroup.procs')] }],
+            args: ['sh', '-c', 'cat /proc/self/cgroup'],
+          }),
+        );
+        assert.equal(r.code, 0, r.lines.join('\n') + r.stderr);
+        assert.match(r.stdout, new RegExp(`^\\d+:pids:/oci-ts-shimtest-${process.pid}$`, 'm'));
+
+        const bad = await runShim(
+          containerPlan(sb.rootfs, {
+            beforeClone: [{ op: 'CGROUP_JOIN', args: [path.join(dir, 'no-such-file')] }],
+            args: ['echo', 'never'],
+          }),
+        );
+        assert.equal(bad.code, 1);
+        assert.equal(errorOf(bad), `open ${dir}/no-such-file: no such file or directory`);
+        assert.ok(!bad.lines.some((l) => l.startsWith('PID')), 'nothing cloned');
+      } finally {
+        fs.rmdirSync(dir);
+      }
     }));
 });

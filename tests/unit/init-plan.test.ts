@@ -42,7 +42,7 @@ test('new namespaces go into one clone; joined ones are setns before it; cgroup 
   assert.equal(Number(clone.args[0]), CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS);
   assert.deepEqual(plan.find((o) => o.op === 'JOIN_NS')!.args, [String(CLONE.NEWNET), '/run/netns/x']);
   assert.ok(names.indexOf('JOIN_NS') < names.indexOf('CLONE'));
-  assert.ok(names.indexOf('SYNC') < names.indexOf('UNSHARE_CHILD'));
+  assert.ok(names.indexOf('CLONE') < names.indexOf('UNSHARE_CHILD'));
 });
 
 test('a ro bind of a file gets a file mount point and a ro remount; propagation is kept', () => {
@@ -159,12 +159,31 @@ test('preserved fds move the close-range start; --no-pivot uses chroot', () => {
   assert.ok(!plan.some((o) => o.op === 'PIVOT_ROOT'));
 });
 
-test('hooks sync only when there are hooks to run before pivot_root', () => {
-  assert.equal(ops(spec()).filter((o) => o.op === 'SYNC').length, 1);
+test('the init waits for the runtime only when there are hooks to run before pivot_root', () => {
+  assert.equal(ops(spec()).filter((o) => o.op === 'SYNC').length, 0);
   const withHook = ops(spec((s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }));
   const names = withHook.map((o) => o.op);
-  assert.equal(withHook.filter((o) => o.op === 'SYNC').length, 2);
+  assert.deepEqual(withHook.filter((o) => o.op === 'SYNC').map((o) => o.args), [['hooks']]);
   assert.ok(names.lastIndexOf('SYNC') < names.indexOf('PIVOT_ROOT'));
+});
+
+test('the shim joins the cgroups (files opened before any setns) and writes the id maps of a new user namespace', () => {
+  const procs = ['/sys/fs/cgroup/memory/c1/cgroup.procs', '/sys/fs/cgroup/pids/c1/cgroup.procs'];
+  const withUser = ops(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 1000 }, { containerID: 1000, hostID: 1000, size: 1 }];
+  }), { host: { ...host, cgroupProcs: procs } });
+  const names = withUser.map((o) => o.op);
+  assert.deepEqual(withUser.filter((o) => o.op === 'CGROUP_JOIN').map((o) => o.args), procs.map((p) => [p]));
+  assert.ok(names.lastIndexOf('CGROUP_JOIN') < names.indexOf('JOIN_NS'), 'opened in the runtime\'s namespaces');
+  assert.deepEqual(withUser.filter((o) => o.op === 'ID_MAP').map((o) => o.args), [
+    ['uid_map', '0 100000 65536\n'], ['gid_map', '0 200000 1000\n1000 1000 1\n'],
+  ]);
+  assert.ok(names.lastIndexOf('ID_MAP') < names.indexOf('CLONE'));
+  // Without a new user namespace there is nothing to map, whatever the config says.
+  const noUser = ops(spec((s) => { s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]; }));
+  assert.equal(noUser.filter((o) => o.op === 'ID_MAP').length, 0);
 });
 
 test('process.env: one entry per name, first place, last value (as runc); a missing cwd is created', () => {

@@ -239,9 +239,9 @@ test('steps come in the order create and start run them', () => {
   };
   const firstCgroup = at((i) => keys[i] === 'runtime:cgroup', 'cgroup');
   const clone = at((i) => keys[i] === 'shim:CLONE', 'CLONE');
-  const syncNs = at((i) => keys[i] === 'init:SYNC' && d.steps[i]!.text.includes('(ns)'), 'SYNC ns');
-  const uidMap = at((i) => keys[i] === 'runtime:idmap', 'idmap');
-  const join = at((i) => d.steps[i]!.op === 'cgroup' && d.steps[i]!.text.includes(INIT_PID), 'cgroup join');
+  const uidMap = at((i) => keys[i] === 'shim:idmap' && d.steps[i]!.text.includes('uid_map'), 'idmap');
+  const join = at((i) => keys[i] === 'shim:cgroup' && d.steps[i]!.text.includes(INIT_PID), 'cgroup join');
+  const pidSaved = at((i) => keys[i] === 'runtime:state' && d.steps[i]!.text.includes('status creating'), 'state creating');
   const firstMount = at((i) => keys[i] === 'init:MOUNT', 'MOUNT');
   const prestart = at((i) => d.steps[i]!.op === 'hook' && d.steps[i]!.text.startsWith('prestart'), 'prestart');
   const pivot = at((i) => keys[i] === 'init:PIVOT_ROOT', 'PIVOT_ROOT');
@@ -251,7 +251,7 @@ test('steps come in the order create and start run them', () => {
   const poststart = at((i) => d.steps[i]!.op === 'hook' && d.steps[i]!.text.startsWith('poststart'), 'poststart');
   const exec = at((i) => keys[i] === 'init:EXEC', 'EXEC');
   const poststop = at((i) => keys[i] === 'delete:hook', 'poststop');
-  const order = [firstCgroup, clone, syncNs, uidMap, join, firstMount, prestart, pivot, mask, ready, created, poststart, exec, poststop];
+  const order = [firstCgroup, clone, uidMap, join, pidSaved, firstMount, prestart, pivot, mask, ready, created, poststart, exec, poststop];
   assert.deepEqual(order, [...order].sort((a, b) => a - b), d.steps.map((s, i) => `${i} ${key(s)} ${s.text}`).join('\n'));
   assert.match(d.steps[created]!.text, /pid file \/run\/c1\.pid/);
   assert.match(d.steps[clone]!.text, /new namespaces: pid, mount, uts, user/);
