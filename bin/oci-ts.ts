@@ -46,7 +46,6 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`oci-ts: ${e.message}\n`);
     return e.exitCode;
   }
-  trace('parse');
   switch (cmd.kind) {
     case 'version':
       writeStdout(versionText());
@@ -61,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
       break;
   }
   configureLog({ file: cmd.global.log, format: cmd.global.logFormat, debug: cmd.global.debug });
+  trace('parse'); // after configureLog: with --log the trace goes there, like every later phase
   try {
     return await dispatch(cmd);
   } catch (err) {

@@ -116,11 +116,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const transcript = o.mode === 'create' && !needsHookSync(spec) ? runShimBlocking(plan, extraFds) : undefined;
     if (transcript !== undefined) {
       channel = transcript;
+      trace('shim-blocking');
     } else {
       session = new ShimSession(plan, extraFds);
       channel = session;
+      trace('spawn');
     }
-    trace('spawn');
     faultPoint('after-spawn');
     await driveInit(channel, spec, record, o, bundle);
     trace('shim');

@@ -19,10 +19,10 @@ export const skipReason = !isRoot
 
 /** An environment without NODE_EXTRA_CA_CERTS (it slows every Node start by ~40 ms). */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
+  const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   delete env.NODE_OPTIONS;
-  return env;
+  return { ...env, ...extra };
 }
 
 export interface Sandbox {
@@ -34,7 +34,7 @@ export interface Sandbox {
    * For calls that leave a container running (run -d, create): its stdio must not be a pipe we
    * wait on, or spawnSync would wait for the container to exit. Output goes to a file instead.
    */
-  detached(args: string[]): { status: number | null; output: string };
+  detached(args: string[], env?: Record<string, string>): { status: number | null; output: string };
   /** Same, asynchronously (for foreground run with signals). */
   spawn(args: string[]): ReturnType<typeof spawn>;
   cleanup(): void;
@@ -52,11 +52,11 @@ export function sandbox(name: string): Sandbox {
         stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'], timeout: 30_000,
       });
     },
-    detached(args) {
+    detached(args, env) {
       const file = path.join(dir, `out-${Date.now()}-${Math.random().toString(36).slice(2)}`);
       const fd = fs.openSync(file, 'w+');
       try {
-        const r = spawnSync(ociTsBinary, ['--root', root, ...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', fd, fd], timeout: 30_000 });
+        const r = spawnSync(ociTsBinary, ['--root', root, ...args], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', fd, fd], timeout: 30_000 });
         return { status: r.status, output: fs.readFileSync(file, 'utf8') };
       } finally {
         fs.closeSync(fd);

@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeBundle, type TestSpec } from '../helpers/bundle';
+import { spawnSync } from 'node:child_process';
 import {
-  cgroupDirsLeft, readProc, removeCgroupTree, sandbox, skipReason, statusField, waitFor, type Sandbox,
+  cgroupDirsLeft, cleanEnv, ociTsBinary, readProc, removeCgroupTree, sandbox, skipReason, statusField, waitFor, type Sandbox,
 } from '../helpers/runtime';
 
 const CG_PARENT = `oci-ts-it-${process.pid}`;
@@ -49,6 +50,42 @@ describe('lifecycle', { skip: skipReason }, () => {
     assert.equal(st.status, 1);
     assert.match(st.stderr, /container does not exist/);
     assert.deepEqual(cgroupDirsLeft(cg), []);
+  });
+
+  test('create without pre-start hooks runs the shim in one blocking call; with --pending-deprecation it talks to it instead', () => {
+    // The blocking call uses Node's spawn_sync binding (lib/shim/launch.ts), which may warn
+    // (DEP0111) under --pending-deprecation: then create takes the ShimSession path. Both must
+    // give the same container: in its cgroup, created, startable, its output intact. The trace
+    // (in --log) tells which path ran.
+    const cases: Array<[Record<string, string>, string]> = [[{}, 'shim-blocking'], [{ NODE_OPTIONS: '--pending-deprecation' }, 'spawn']];
+    for (const [extra, phase] of cases) {
+      const env = { ...extra, OCI_TS_TRACE: '1' };
+      const { dir, id, cg } = bundle((s) => { s.process.args = ['/bin/sh', '-c', 'echo hello-$(cat /proc/self/cgroup | grep -c pids:/)']; });
+      // Files, not pipes: the container keeps its stdio open until it exits.
+      const out = path.join(sb.dir, `${id}.out`);
+      const err = path.join(sb.dir, `${id}.err`);
+      const outFd = fs.openSync(out, 'w');
+      const errFd = fs.openSync(err, 'w');
+      try {
+        const r = spawnSync(ociTsBinary, ['--root', sb.root, '--log', `${out}.log`, 'create', '--bundle', dir, id], {
+          cwd: sb.dir, env: cleanEnv(env), stdio: ['ignore', outFd, errFd], timeout: 30_000,
+        });
+        assert.equal(r.status, 0, fs.readFileSync(err, 'utf8'));
+        assert.equal(fs.readFileSync(err, 'utf8'), '', `nothing on stderr (${JSON.stringify(env)})`);
+        assert.match(fs.readFileSync(`${out}.log`, 'utf8'), new RegExp(`msg="phase ${phase} `));
+      } finally {
+        fs.closeSync(outFd);
+        fs.closeSync(errFd);
+      }
+      const st = stateOf(id);
+      assert.equal(st.status, 'created');
+      assert.match(readProc(st.pid, 'cgroup'), new RegExp(`:pids:/${cg}\n`));
+      assert.equal(sb.run(['start', id]).status, 0);
+      assert.ok(waitFor(() => fs.readFileSync(out, 'utf8') === 'hello-1\n'), fs.readFileSync(out, 'utf8'));
+      assert.ok(waitFor(() => stateOf(id).status === 'stopped'));
+      assert.equal(sb.run(['delete', id]).status, 0);
+      assert.deepEqual(cgroupDirsLeft(cg), []);
+    }
   });
 
   test('create, state, start, kill and delete from separate processes', () => {
