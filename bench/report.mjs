@@ -140,6 +140,7 @@ md.push(
 
 // ---- targets
 const targets = [];
+const verdict = (r, goal) => (Number.isFinite(r) ? (r <= goal ? 'met' : 'not met') : '—');
 if (has('verbs')) {
   for (const v of ['state', 'start', 'kill', 'delete']) {
     const r = ratio('verbs', v, 'oci-ts', 'hello');
@@ -156,6 +157,41 @@ if (has('verbs')) {
     Number.isFinite(exRatio) ? (exRatio <= 1 ? 'met' : 'not met') : '—',
   ]);
   chart.createExcess = { ociTs: ociEx, runc: runcEx };
+  const ver = ratio('verbs', 'version', 'oci-ts', 'hello');
+  targets.push(['`--version` / dist/hello', fx(ver), '≤ 1.10×', verdict(ver, 1.1)]);
+  const runEx = pairedMedian([['verbs', 'run', 'oci-ts'], ['verbs', 'run', 'hello']], (a, b) => a - b);
+  const runcRunEx = pairedMedian([['verbs', 'run', 'runc'], ['verbs', 'version', 'runc']], (a, b) => a - b);
+  const runExRatio = Number.isFinite(runEx) && runcRunEx > 0 ? runEx / runcRunEx : NaN;
+  targets.push(['`run /bin/true` above its floor (as for create)', `${f2(runEx)} ms vs ${f2(runcRunEx)} ms = ${fx(runExRatio)}`, '≤ 1.00×', verdict(runExRatio, 1)]);
+  for (const v of ['create', 'run']) {
+    const r = ratio('verbs', v, 'oci-ts', 'runc');
+    targets.push([`\`${v}\` whole call / runc`, fx(r), 'aim ≤ 1.30×', verdict(r, 1.3)]);
+  }
+}
+if (has('throughput')) {
+  const seq = ratio('throughput', 'seq.total_s', 'oci-ts', 'runc');
+  targets.push(['100 sequential run+delete / runc', fx(seq), '≤ 1.30×', verdict(seq, 1.3)]);
+  const par = ratio('throughput', 'par.create+start_all_ms', 'oci-ts', 'runc');
+  const cpu = ['oci-ts', 'runc'].map((rt) => f2(med('throughput', 'par.cpu_per_container_ms', rt), 1));
+  targets.push(['20 parallel create+start / runc', `${fx(par)} (CPU per container ${cpu[0]} vs ${cpu[1]} ms)`, '≤ 1.50×', verdict(par, 1.5)]);
+}
+if (has('memory')) {
+  const pss = ['oci-ts', 'crun'].map((rt) => med('memory', 'created.Pss_kib', rt));
+  targets.push(['waiting init Pss, oci-ts vs crun', `${f2(pss[0], 0)} vs ${f2(pss[1], 0)} KiB`, '≤ crun', Number.isFinite(pss[0]) && Number.isFinite(pss[1]) ? (pss[0] <= pss[1] ? 'met' : 'not met') : '—']);
+}
+if (has('engines')) {
+  for (const m of ['docker run --rm', 'podman run --rm']) {
+    const r = ratio('engines', m, 'oci-ts', 'runc');
+    targets.push([`\`${m}\` end to end / runc`, fx(r), '≤ 1.05×', verdict(r, 1.05)]);
+  }
+}
+if (has('scale')) {
+  const n = metricsOf('scale').filter((m) => m.startsWith('create@')).map((m) => Number(m.slice(7))).sort((a, b) => a - b);
+  if (n.length >= 2) {
+    const lo = n[0], hi = n[n.length - 1];
+    const g = med('scale', `create@${hi}`, 'oci-ts') / med('scale', `create@${lo}`, 'oci-ts');
+    targets.push([`create with ${hi} containers / with ${lo}`, fx(g), '≤ 1.05×', verdict(g, 1.05)]);
+  }
 }
 if (targets.length > 0) {
   md.push('## Targets (issue: "a benchmark suite against runc and crun, and oci-ts at the platform floor")', '');
@@ -202,6 +238,7 @@ if (has('throughput')) {
     ['seq.run_ms', 'sequential: run (median call)'],
     ['seq.delete_ms', 'sequential: delete (median call)'],
     ['par.create+start_all_ms', 'parallel create+start, until all started'],
+    ['par.cpu_per_container_ms', 'parallel create+start, CPU (user+sys) per container'],
     ['par.kill+delete_all_ms', 'parallel kill+delete -f, all'],
   ].map(([metric, label]) => ({ metric, label }));
   const rts = runtimesOf('throughput');
