@@ -21,6 +21,7 @@ enum op_code {
 	OP_NETDEV_RETURN = 12,
 	OP_CGROUP_JOIN = 13,
 	OP_ID_MAP = 14,
+	OP_INIT_CHECK = 15,
 	/* child phase */
 	OP_SYNC = 20,
 	OP_SETSID = 21,

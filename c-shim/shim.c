@@ -76,6 +76,8 @@ static int ns_opened;
 static int cgroup_joins[JOINS_MAX]; /* CGROUP_JOIN: cgroup.procs files opened on the host */
 static int cgroup_join_n;
 static const struct op *id_maps[2]; /* ID_MAP: uid_map, gid_map texts */
+static int init_stat_fd = -1;      /* INIT_CHECK: /proc/<init>/stat, pins that very process */
+static const char *init_start;     /* INIT_CHECK: its start time (field 22 of stat) */
 static const char *pending_cwd;    /* CHDIR that failed with EACCES: retried after SETUSER */
 static const char *exec_path;      /* LOOKUP result */
 static char *home_env;             /* DEFAULT_HOME result ("HOME=<dir>"), appended by EXEC */
@@ -646,6 +648,45 @@ static void op_id_map(const struct op *o)
 		die(0, "bad plan: ID_MAP %s", o->argv[0]);
 }
 
+/* Is the process behind init_stat_fd still alive and the one started at init_start? Read
+ * through the fd opened at INIT_CHECK: a reused pid cannot answer for a process that died. */
+static int init_still_there(void)
+{
+	char buf[1024];
+	ssize_t n = pread(init_stat_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	p += 2;
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	/* fields after ')': state is field 3, starttime field 22 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return 0;
+		p++;
+	}
+	size_t len = strcspn(p, " ");
+	return len == strlen(init_start) && strncmp(p, init_start, len) == 0;
+}
+
+/* INIT_CHECK pid starttime: exec takes the namespaces in /proc/<pid>/ns; they must be those of
+ * the container's init, not of a process that got its pid after it died. Checked now and again
+ * at CLONE, after every JOIN_NS file is open. */
+static void op_init_check(const struct op *o)
+{
+	char p[48];
+	snprintf(p, sizeof p, "/proc/%llu/stat", (unsigned long long)num(o, 0, 10));
+	init_start = o->argv[1];
+	init_stat_fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (init_stat_fd < 0 || !init_still_there())
+		die(0, "the container's init process is gone");
+}
+
 /* In the parent, after the clone, while the child waits on the gate: its id maps, then its
  * cgroups (user_namespaces(7): the maps are written from the parent namespace). */
 static void settle_child(long pid)
@@ -911,6 +952,14 @@ static void op_clone(const struct op *o)
 	unsigned long flags = (unsigned long)num(o, 0, 10);
 	sigset_t set, old;
 	int gate[2];
+
+	/* INIT_CHECK again, now that every JOIN_NS file is open. */
+	if (init_stat_fd >= 0) {
+		if (!init_still_there())
+			die(0, "the container's init process is gone");
+		close(init_stat_fd);
+		init_stat_fd = -1;
+	}
 
 	/* Block the forwarded signals before the fork so none is lost in between; the child
 	 * restores the old mask at once (it is inherited across execve). */
@@ -2153,7 +2202,7 @@ static void op_hook(const struct op *o)
 
 /* ---------------------------------------------------------------- dispatch */
 
-enum phase { PARENT, CHILD };
+enum phase { PARENT, CHILD, EITHER };
 
 struct op_def {
 	const char *name;
@@ -2177,6 +2226,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_NETDEV_RETURN] = { "NETDEV_RETURN", op_netdev_return, 4, PARENT },
 	[OP_CGROUP_JOIN] = { "CGROUP_JOIN", op_cgroup_join, 1, PARENT },
 	[OP_ID_MAP] = { "ID_MAP", op_id_map, 2, PARENT },
+	[OP_INIT_CHECK] = { "INIT_CHECK", op_init_check, 2, PARENT },
 	[OP_SYNC] = { "SYNC", op_sync, 1, CHILD },
 	[OP_SETSID] = { "SETSID", op_setsid, 0, CHILD },
 	[OP_UNSHARE_CHILD] = { "UNSHARE_CHILD", op_unshare_child, 1, CHILD },
@@ -2225,7 +2275,7 @@ static const struct op_def ops[OP_MAX] = {
 	[OP_MOUNT_TREE] = { "MOUNT_TREE", op_mount_tree, 5, CHILD },
 	[OP_MKDIR] = { "MKDIR", op_mkdir, 1, CHILD },
 	[OP_ROOT_PARENT_PRIVATE] = { "ROOT_PARENT_PRIVATE", op_root_parent_private, 1, CHILD },
-	[OP_CPU_AFFINITY] = { "CPU_AFFINITY", op_cpu_affinity, 2, CHILD },
+	[OP_CPU_AFFINITY] = { "CPU_AFFINITY", op_cpu_affinity, 2, EITHER },
 };
 
 static uint32_t le32(const unsigned char *p)
@@ -2317,7 +2367,7 @@ int main(int argc, char **argv)
 	read_plan();
 	for (cur = 0; cur < plan_n; cur++) {
 		const struct op_def *d = &ops[plan[cur].code];
-		if ((d->phase == CHILD) != in_child)
+		if (d->phase != EITHER && (d->phase == CHILD) != in_child)
 			die(0, "bad plan: %s is a %s-phase op", d->name, d->phase == CHILD ? "child" : "parent");
 		d->fn(&plan[cur]);
 	}

@@ -14,9 +14,9 @@
  *   start:  before-fifo-read, after-fifo-read (= before the fifo is unlinked), before-poststart
  *   delete: after-kill, after-cgroup-destroy, before-rmdir
  *   exec:   exec-after-lock, exec-after-validate (process checked, plan built), exec-after-spawn
- *           (shim started, no pid yet), exec-after-pid (the child waits at SYNC cgroup, outside
- *           the container's cgroups), exec-after-cgroup-join (joined, not yet let go),
- *           exec-after-running (execve done, before the pid file), exec-after-pidfile
+ *           (shim started or, detached, run to its end), exec-after-pid (the child runs in the
+ *           container's cgroups; lock released), exec-after-running (execve done, before the pid
+ *           file), exec-after-pidfile
  *   kill:   kill-before-signal (record read, status derived), kill-before-thaw (a paused
  *           container got SIGKILL, not yet thawed), kill-all-mid-freeze (kill --all froze the
  *           cgroup to signal it and dies before signalling and thawing)
@@ -30,7 +30,7 @@ export const FAULT_POINTS = [
   'after-dir', 'after-cgroup', 'after-record', 'after-spawn', 'after-pid', 'before-ready', 'after-state', 'after-pidfile',
   'before-fifo-read', 'after-fifo-read', 'before-poststart',
   'after-kill', 'after-cgroup-destroy', 'before-rmdir',
-  'exec-after-lock', 'exec-after-validate', 'exec-after-spawn', 'exec-after-pid', 'exec-after-cgroup-join', 'exec-after-running', 'exec-after-pidfile',
+  'exec-after-lock', 'exec-after-validate', 'exec-after-spawn', 'exec-after-pid', 'exec-after-running', 'exec-after-pidfile',
   'kill-before-signal', 'kill-before-thaw', 'kill-all-mid-freeze',
   'pause-after-lock', 'pause-mid-freeze', 'resume-before-thaw',
   'update-after-lock', 'update-mid-apply', 'update-before-record',

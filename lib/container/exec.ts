@@ -2,23 +2,24 @@
  * `exec`: start a new process inside a running container. Node builds the process (from
  * --process, or from config.json's process and the flags), finds the namespaces of the
  * container's init that differ from the host's, and starts the shim with the exec plan
- * (lib/plan/exec-plan.ts). The shim joins the namespaces and forks; while the child waits at
- * `SYNC cgroup` Node puts it into the container's cgroups (or the --cgroup sub-cgroups). The
- * control socket is close-on-exec, so EOF without ERROR means execve succeeded.
+ * (lib/plan/exec-plan.ts). The shim checks that the init is still the recorded process, joins
+ * its namespaces and forks; the shim parent writes the child into the container's cgroups (or
+ * the --cgroup sub-cgroups) before it lets the child go and reports `PID`. The control socket is
+ * close-on-exec, so EOF without ERROR means execve succeeded.
  *
  * --detach: the shim parent exits right after the fork, so the process is reparented to the
- * caller's subreaper; we return once it runs. Foreground: the shim parent waits for the process
- * (relaying the terminal when asked) and its exit status becomes ours.
+ * caller's subreaper; we return once it runs. Nothing needs an answer from us, so the shim runs
+ * in one blocking call (runShimBlocking), as create does. Foreground: the shim parent waits for
+ * the process (relaying the terminal when asked) and its exit status becomes ours.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCgroupManager, type PersistedCgroup } from '../cgroups/manager';
 import { OciError, configError, errnoText, toOciError, usageError } from '../errors';
-import { debug } from '../log';
 import { faultPoint } from '../fault';
 import { NS_FILES, buildExecPlan, execProcessFromConfig, parseSubCgroupArgs, type ExecProcessFlags, type JoinNamespace } from '../plan/exec-plan';
 import type { ProcessSource } from '../plan/identity';
-import { ShimSession } from '../shim/launch';
+import { ShimSession, runShimBlocking, type ShimChannel } from '../shim/launch';
 import { compileSeccompCached } from '../seccomp/cache';
 import type { NamespaceType, Process, Spec } from '../spec/types';
 import { validateProcess } from '../spec/validate';
@@ -60,8 +61,8 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
     }
   };
   let session: ShimSession | undefined;
-  // The child, while it still waits for us at SYNC (after ERROR or EOF it is gone by itself).
-  const child = { pid: 0, waiting: false };
+  let channel: ShimChannel | undefined;
+  const child = { pid: 0 };
   try {
     const rec = requireRecord(o.root, o.id);
     const status = statusOf(o.root, rec);
@@ -76,29 +77,33 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
       process: proc, source, container, compileSeccomp: (s) => compileSeccompCached(s, o.root),
       namespaces: initNamespaces(rec), consoleSocket: o.consoleSocket, detach: o.detach, preserveFds: o.preserveFds,
       state: { id: rec.id, bundle: rec.bundle },
+      init: { pid: rec.pid, startTime: rec.initStartTime },
+      cgroupProcs: cgroupProcsFiles(rec, subCgroups),
     });
-    const procsFiles = cgroupProcsFiles(rec, subCgroups);
     faultPoint('exec-after-validate');
 
     // The kernel's wait of the first cgroup attach (attach-warmup.ts) overlaps the shim's start.
     warmCgroupAttach();
-    session = new ShimSession(plan, o.preserveFds);
+    const transcript = o.detach ? runShimBlocking(plan, o.preserveFds) : undefined;
+    if (transcript !== undefined) {
+      channel = transcript;
+    } else {
+      session = new ShimSession(plan, o.preserveFds);
+      channel = session;
+      // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
+      // the fork; a SIGTERM during setup ends the setup). Detached: nothing to forward.
+      if (!o.detach) forwardSignals(session);
+    }
     faultPoint('exec-after-spawn');
-    // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
-    // the fork; a SIGTERM during setup ends the setup). Detached: nothing to forward.
-    if (!o.detach) forwardSignals(session);
-    await driveExec(session, rec, proc, procsFiles, child, unlock);
+    await driveExec(channel, rec, child, unlock);
   } catch (err) {
     stopForwarding();
-    session?.abort();
-    if (child.waiting) {
-      try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }
+    channel?.abort();
     unlock();
     throw toOciError(err);
   }
   unlock();
-  session.close();
+  channel.close();
   if (o.pidFile !== undefined) {
     try {
       writeFileAtomic(path.resolve(o.pidFile), String(child.pid), 0o644);
@@ -111,14 +116,12 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
     }
   }
 
-  if (o.detach) {
-    // The shim parent exits right after the fork; wait for it so that no runtime process is left.
-    await session.exitCode();
-    return 0;
-  }
+  if (session === undefined) return 0; // the blocking run: the shim has exited already
+  // Detached, the shim parent exits right after the fork: waiting for it leaves no runtime
+  // process behind. Foreground, its status is the process's.
   const status = await session.exitCode();
   stopForwarding();
-  return status;
+  return o.detach ? 0 : status;
 }
 
 let forwarder: ((sig: NodeJS.Signals) => void) | undefined;
@@ -142,53 +145,29 @@ function stopForwarding(): void {
 }
 
 /**
- * PID, SYNC cgroup, then EOF (execve closed the close-on-exec control socket) or ERROR.
- * Fills in child.pid, the host pid of the new process.
+ * PID (the child is in the container's cgroups and running), then EOF (execve closed the
+ * close-on-exec control socket) or ERROR. Fills in child.pid, the host pid of the new process.
  */
-async function driveExec(
-  session: ShimSession, rec: ContainerRecord, proc: Process, procsFiles: string[] | undefined,
-  child: { pid: number; waiting: boolean }, unlock: () => void,
-): Promise<void> {
+async function driveExec(channel: ShimChannel, rec: ContainerRecord, child: { pid: number }, unlock: () => void): Promise<void> {
   const stopped = (): boolean => !isAlive(rec.pid, rec.initStartTime);
   for (;;) {
-    const m = await session.next();
+    const m = await channel.next();
     switch (m.kind) {
       case 'PID':
         child.pid = m.pid;
-        child.waiting = true;
-        // The child waits at SYNC cgroup, outside the container's cgroups: a crash from here
-        // until `G` must end it (it exits on EOF of the control socket), never leave it there.
-        faultPoint('exec-after-pid');
-        // The namespace files are open by now: if the init is still the same process, they are its.
-        if (stopped()) throw new OciError('state', 'cannot exec in a stopped container');
-        break;
-      case 'SYNC': {
-        if (child.pid === 0) {
-          const first = await session.next();
-          if (first.kind !== 'PID') throw new OciError('system', `unexpected message from the shim: ${first.kind}`);
-          child.pid = first.pid;
-          child.waiting = true;
-          faultPoint('exec-after-pid');
-        }
-        if (m.tag !== 'cgroup') throw new OciError('system', `unexpected message from the shim: SYNC ${m.tag}`);
-        joinCgroups(rec, child.pid, procsFiles);
-        if (proc.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${child.pid}/oom_score_adj`, String(proc.oomScoreAdj));
-        faultPoint('exec-after-cgroup-join');
-        child.waiting = false;
-        session.proceed();
-        // The process is in the container's cgroups: delete/kill see it from now on. With
+        // In the container's cgroups already: delete and kill see it from now on. With
         // --ignore-paused it is frozen there until `resume`, which needs the lock.
         unlock();
+        faultPoint('exec-after-pid');
         break;
-      }
+      case 'SYNC':
       case 'READY':
-        throw new OciError('system', 'unexpected message from the shim: READY');
+        throw new OciError('system', `unexpected message from the shim: ${m.kind}`);
       case 'ERROR':
-        child.waiting = false;
+        // The shim refuses an init that died (its pid may be another process's by now).
         if (stopped()) throw new OciError('state', 'cannot exec in a stopped container');
         throw new OciError('exec', `unable to start container process: ${m.text}`);
       case 'EOF':
-        child.waiting = false;
         if (child.pid === 0) {
           if (stopped()) throw new OciError('state', 'cannot exec in a stopped container');
           throw new OciError('system', 'unable to start container process: the shim exited without starting it');
@@ -254,12 +233,12 @@ function initNamespaces(rec: ContainerRecord): JoinNamespace[] {
 }
 
 /**
- * The cgroup.procs files to write the new pid into when --cgroup names sub-cgroups; undefined
- * for the container's own cgroups. Every sub-cgroup must exist already (as with runc).
+ * The cgroup.procs files to write the new pid into: the container's own cgroups, or the
+ * sub-cgroups --cgroup names. Every sub-cgroup must exist already (as with runc).
  */
-function cgroupProcsFiles(rec: ContainerRecord, subs: Map<string, string>): string[] | undefined {
-  if (subs.size === 0) return undefined;
+function cgroupProcsFiles(rec: ContainerRecord, subs: Map<string, string>): string[] {
   const mgr = loadCgroupManager(requireCgroup(rec));
+  if (subs.size === 0) return mgr.procsFiles();
   const files: string[] = [];
   const matched = new Set<string>();
   for (const [key, dir] of Object.entries(mgr.paths)) {
@@ -289,20 +268,4 @@ function cgroupProcsFiles(rec: ContainerRecord, subs: Map<string, string>): stri
 function requireCgroup(rec: ContainerRecord): PersistedCgroup {
   if (rec.cgroup === undefined) throw new OciError('system', `container ${rec.id} has no cgroup`);
   return rec.cgroup as PersistedCgroup;
-}
-
-function joinCgroups(rec: ContainerRecord, pid: number, procsFiles: string[] | undefined): void {
-  if (procsFiles === undefined) {
-    loadCgroupManager(requireCgroup(rec)).addProcess(pid);
-    return;
-  }
-  for (const file of procsFiles) {
-    const fd = fs.openSync(file, fs.constants.O_WRONLY);
-    try {
-      fs.writeSync(fd, String(pid));
-    } finally {
-      fs.closeSync(fd);
-    }
-    debug(`exec: pid ${pid} joined ${path.dirname(file)}`);
-  }
 }

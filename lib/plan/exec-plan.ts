@@ -1,12 +1,14 @@
 /**
  * `exec`: the process to start inside a running container, and the ordered shim operations that
  * start it (docs/shim-protocol.md, "An exec plan"). Pure: the caller (lib/container/exec.ts) reads
- * the container's namespaces from /proc, joins the cgroups at the SYNC and writes the pid-file.
+ * the container's namespaces from /proc, finds its cgroup.procs files and writes the pid-file.
  *
- * The plan: [CONSOLE_SOCKET | TTY_RELAY], JOIN_NS of every namespace of the container's init that
- * differs from the host's (user first, mount last; all opened before the first setns), MODE,
- * CLONE 0 (the child is born in the joined pid namespace), DUMPABLE 0 (nothing in the container
- * may ptrace it before execve), SYNC cgroup, [SETUSER 0 0 in a user namespace], SETSID or PTY,
+ * The plan: [CONSOLE_SOCKET | TTY_RELAY], INIT_CHECK, CGROUP_JOIN of every cgroup.procs,
+ * [WRITE_PARENT oom_score_adj], [CPU_AFFINITY initial], JOIN_NS of every namespace of the
+ * container's init that differs from the host's (user first, mount last; all opened before the
+ * first setns), MODE, CLONE 0 (the child is born in the joined pid namespace and the parent joins
+ * it to the cgroups before it runs), DUMPABLE 0 (nothing in the container may ptrace it before
+ * execve), [CPU_AFFINITY final], [SETUSER 0 0 in a user namespace], SETSID or PTY,
  * then what the init gets from the container's config and its own process (personality,
  * scheduler, I/O priority, memory policy: extras.ts), the same identity ops as the init
  * (identity.ts), CLOSE_FDS, the container's seccomp filter, and EXEC.
@@ -63,6 +65,13 @@ export interface ExecPlanInput {
   preserveFds: number;
   /** The container's id and bundle: the seccomp agent's state when a rule is SCMP_ACT_NOTIFY. */
   state?: { id: string; bundle: string } | undefined;
+  /**
+   * The container's init as the state record names it: the shim checks that the namespaces it
+   * opens are still that process's (a dead init's pid may have been reused).
+   */
+  init?: { pid: number; startTime: string } | undefined;
+  /** The cgroup.procs files the new process is written to right after the clone. */
+  cgroupProcs?: readonly string[] | undefined;
 }
 
 /** The file names under /proc/<pid>/ns/ of each namespace type. */
@@ -176,21 +185,26 @@ export function buildExecPlan(input: ExecPlanInput): PlanOp[] {
     if (seen.has(ns.type)) throw new OciError('system', `exec: namespace ${ns.type} given twice`);
     seen.add(ns.type);
   }
-  const joins = [...input.namespaces].sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
-  for (const ns of joins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path);
-  add('MODE', input.detach ? 'exec-detach' : 'exec');
-  add('CLONE', 0);
-
-  // ---- child phase: the new process, in the container's namespaces.
-  add('DUMPABLE', 0);
-  // Node writes the pid into the container's cgroups (and oom_score_adj) while the child waits.
-  // execCPUAffinity: initial before the cgroup join, final after it (a cpuset cgroup join
-  // resets the affinity), as runc does; config.md: for exec'd processes, not the init.
+  // Still in the runtime's namespaces, with its privileges: the init check (before the
+  // JOIN_NS files are opened, and again at CLONE), the cgroup.procs files, and what the child
+  // inherits at the clone: oom_score_adj (lowering it needs CAP_SYS_RESOURCE in the host's user
+  // namespace) and the initial execCPUAffinity, which applies until the cgroup join (a cpuset
+  // join resets it) as in runc; config.md: for exec'd processes, not the init.
+  if (input.init !== undefined) add('INIT_CHECK', input.init.pid, input.init.startTime);
+  for (const file of input.cgroupProcs ?? []) add('CGROUP_JOIN', file);
+  if (proc.oomScoreAdj !== undefined) add('WRITE_PARENT', '/proc/self/oom_score_adj', String(proc.oomScoreAdj));
   const affinity = proc.execCPUAffinity;
   if (affinity?.initial !== undefined && affinity.initial !== '') {
     add('CPU_AFFINITY', cpuMask(affinity.initial, `${source.base}/execCPUAffinity/initial`), `${source.base}/execCPUAffinity/initial`);
   }
-  add('SYNC', 'cgroup');
+  const joins = [...input.namespaces].sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
+  for (const ns of joins) add('JOIN_NS', NS_FLAGS[ns.type], ns.path);
+  add('MODE', input.detach ? 'exec-detach' : 'exec');
+  // The shim parent writes the child's pid into the cgroups before the child runs an op.
+  add('CLONE', 0);
+
+  // ---- child phase: the new process, in the container's namespaces and cgroups.
+  add('DUMPABLE', 0);
   if (affinity?.final !== undefined && affinity.final !== '') {
     add('CPU_AFFINITY', cpuMask(affinity.final, `${source.base}/execCPUAffinity/final`), `${source.base}/execCPUAffinity/final`);
   }

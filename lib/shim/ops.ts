@@ -14,6 +14,7 @@ export const Op = {
   NETDEV_RETURN: 12,
   CGROUP_JOIN: 13,
   ID_MAP: 14,
+  INIT_CHECK: 15,
   SYNC: 20,
   SETSID: 21,
   UNSHARE_CHILD: 22,

@@ -207,7 +207,7 @@ function tmpLeftovers(file: string): string[] {
 interface ExecPoint {
   point: FaultPoint;
   detach: boolean;
-  /** The lock is still held at the point (it is released once the child is in the cgroups). */
+  /** The lock is still held at the point (it is released once PID says the child is in the cgroups). */
   lockLeft: boolean;
   /** The exec'd program runs after the crash. */
   started: boolean;
@@ -216,12 +216,11 @@ interface ExecPoint {
 const EXEC_POINTS: readonly ExecPoint[] = [
   { point: 'exec-after-lock', detach: true, lockLeft: true, started: false },
   { point: 'exec-after-validate', detach: true, lockLeft: true, started: false },
-  { point: 'exec-after-spawn', detach: true, lockLeft: true, started: false },
-  // The child waits at SYNC cgroup outside the container's cgroups: it must end by itself.
-  { point: 'exec-after-pid', detach: true, lockLeft: true, started: false },
-  // Foreground: the shim parent waits for that child in the container's mount namespace.
-  { point: 'exec-after-pid', detach: false, lockLeft: true, started: false },
-  { point: 'exec-after-cgroup-join', detach: true, lockLeft: true, started: false },
+  // Detached, the shim has run to its end in one blocking call: the process runs, in the cgroups.
+  { point: 'exec-after-spawn', detach: true, lockLeft: true, started: true },
+  { point: 'exec-after-pid', detach: true, lockLeft: false, started: true },
+  // Foreground: the shim parent stays and waits for the child, which was let go before PID.
+  { point: 'exec-after-pid', detach: false, lockLeft: false, started: true },
   { point: 'exec-after-running', detach: true, lockLeft: false, started: true },
   { point: 'exec-after-running', detach: false, lockLeft: false, started: true },
   { point: 'exec-after-pidfile', detach: true, lockLeft: false, started: true },
@@ -424,7 +423,7 @@ describe('crash consistency (OCI_TS_FAULT)', { skip: skipReason }, () => {
         // The scope's token in the exec'd process's environment: the leak check finds it too.
         crashAt(e.point, ['exec', ...(e.detach ? ['-d'] : []), '--pid-file', pidFile, '--env', c.scope.token!, c.id, '/bin/sleep', '999'], c.bundle);
         assert.equal(stateAfterCrash(c.id, ['running'])?.pid, init.pid, 'the container runs on with the same init');
-        // A child stopped before `G` exits on EOF of the control socket; one let go is in the cgroups.
+        // The shim joins the child to the cgroups before it lets it go: never a process outside them.
         let outside: string[] = [];
         assert.ok(waitFor(() => (outside = outsideCgroups(init)).length === 0, 3000), `no process of the container outside its cgroups: ${outside.join('; ')}`);
         const execd = (): Proc[] => nsMembers(init).filter((p) => p.pidns === init.pidns && p.cmdline === '/bin/sleep 999');

@@ -6,7 +6,7 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -526,6 +526,34 @@ describe('oci-ts-shim', { skip }, () => {
       assert.match(out[3]!, /^crw-rw-rw-\s+1\s+65534\s+65534\s+1,\s+3 /, 'the host /dev/null, bind-mounted');
       assert.equal(out[4], 'null-ok');
       assert.equal(out[5], '1');
+    }));
+
+  test('INIT_CHECK: the process must be alive with the recorded start time, or nothing is cloned', () =>
+    withSandbox(async (sb) => {
+      const target = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        const pid = target.pid!;
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+        const plan = (startTime: string): PlanOp[] => containerPlan(sb.rootfs, {
+          beforeClone: [{ op: 'INIT_CHECK', args: [pid, startTime] }],
+          args: ['echo', 'ran'],
+        });
+        const ok = await runShim(plan(start));
+        assert.equal(ok.code, 0, ok.lines.join('\n') + ok.stderr);
+        assert.equal(ok.stdout, 'ran\n');
+        // Another start time: a process that took a dead init's pid.
+        const other = await runShim(plan(String(Number(start) + 1)));
+        assert.equal(other.code, 1);
+        assert.equal(errorOf(other), 'the container\'s init process is gone');
+        assert.ok(!other.lines.some((l) => l.startsWith('PID')), 'nothing cloned');
+        target.kill('SIGKILL');
+        await new Promise((r) => target.once('exit', r));
+        const gone = await runShim(plan(start));
+        assert.equal(errorOf(gone), 'the container\'s init process is gone');
+      } finally {
+        target.kill('SIGKILL');
+      }
     }));
 
   test('CGROUP_JOIN: the init is in the cgroup before its first op; a bad file is refused before the clone', () =>

@@ -41,8 +41,12 @@ function plan(p: Process, extra: Partial<ExecPlanInput> = {}): Array<{ op: strin
 
 const names = (ops: Array<{ op: string }>): string[] => ops.map((o) => o.op);
 
-test('the whole plan: joins (mount last), fork, cgroup sync, session, identity, fds, exec', () => {
-  assert.deepEqual(plan(proc()), [
+test('the whole plan: init check, cgroup files, joins (mount last), fork, session, identity, fds, exec', () => {
+  const procs = ['/sys/fs/cgroup/memory/c1/cgroup.procs', '/sys/fs/cgroup/pids/c1/cgroup.procs'];
+  assert.deepEqual(plan(proc(), { init: { pid: 42, startTime: '123456' }, cgroupProcs: procs }), [
+    { op: 'INIT_CHECK', args: ['42', '123456'] },
+    { op: 'CGROUP_JOIN', args: [procs[0]!] },
+    { op: 'CGROUP_JOIN', args: [procs[1]!] },
     { op: 'JOIN_NS', args: [String(CLONE.NEWIPC), '/proc/42/ns/ipc'] },
     { op: 'JOIN_NS', args: [String(CLONE.NEWNET), '/proc/42/ns/net'] },
     { op: 'JOIN_NS', args: [String(CLONE.NEWPID), '/proc/42/ns/pid'] },
@@ -50,7 +54,6 @@ test('the whole plan: joins (mount last), fork, cgroup sync, session, identity, 
     { op: 'MODE', args: ['exec'] },
     { op: 'CLONE', args: ['0'] },
     { op: 'DUMPABLE', args: ['0'] },
-    { op: 'SYNC', args: ['cgroup'] },
     { op: 'SETSID', args: [] },
     { op: 'RLIMIT', args: ['7', '512', '1024'] },
     { op: 'CHDIR', args: ['/work'] },
@@ -86,8 +89,17 @@ test('a user namespace is joined first, and the child becomes its root before an
   const ops = plan(proc(), { namespaces: [...NS, { type: 'user', path: '/proc/42/ns/user' }, { type: 'cgroup', path: '/proc/42/ns/cgroup' }] });
   const joins = ops.filter((o) => o.op === 'JOIN_NS').map((o) => o.args[1]);
   assert.deepEqual(joins, ['/proc/42/ns/user', '/proc/42/ns/ipc', '/proc/42/ns/net', '/proc/42/ns/pid', '/proc/42/ns/cgroup', '/proc/42/ns/mnt']);
-  const sync = names(ops).indexOf('SYNC');
-  assert.deepEqual(ops[sync + 1], { op: 'SETUSER', args: ['0', '0', ''] });
+  const clone = names(ops).indexOf('CLONE');
+  assert.deepEqual(ops.slice(clone + 1, clone + 3), [{ op: 'DUMPABLE', args: ['0'] }, { op: 'SETUSER', args: ['0', '0', ''] }]);
+  assert.ok(!names(ops).includes('SYNC'), 'nothing waits for the runtime');
+});
+
+test('oom_score_adj: written by the shim parent to itself before any setns, so the child inherits it with host privileges', () => {
+  const ops = plan(proc((p) => { p.oomScoreAdj = -500; }));
+  const i = names(ops).indexOf('WRITE_PARENT');
+  assert.deepEqual(ops[i], { op: 'WRITE_PARENT', args: ['/proc/self/oom_score_adj', '-500'] });
+  assert.ok(i < names(ops).indexOf('JOIN_NS'));
+  assert.ok(!names(plan(proc())).includes('WRITE_PARENT'));
 });
 
 test('only the given namespaces are joined (those that differ from the host), never twice', () => {
@@ -230,7 +242,7 @@ test('--cgroup arguments: one bare path, or controller-prefixed paths that canno
   assert.throws(() => parseSubCgroupArgs(['memory:..']), /empty path/);
 });
 
-test('execCPUAffinity: initial before the cgroup join, final after it; masks are cpu_set_t bytes', () => {
+test('execCPUAffinity: initial in the shim parent (inherited, then reset by the cgroup join after the clone), final in the child; masks are cpu_set_t bytes', () => {
   const raw = buildExecPlan({
     process: proc((p) => { p.execCPUAffinity = { initial: '0-1', final: '65' }; }), container, compileSeccomp: fakeSeccomp,
     source: { file: 'process.json', base: '' }, namespaces: NS, detach: false, preserveFds: 0,
@@ -238,7 +250,7 @@ test('execCPUAffinity: initial before the cgroup join, final after it; masks are
   const names = raw.map((o) => o.op);
   const aff = raw.filter((o) => o.op === 'CPU_AFFINITY');
   assert.equal(aff.length, 2);
-  assert.ok(names.indexOf('CPU_AFFINITY') < names.indexOf('SYNC') && names.lastIndexOf('CPU_AFFINITY') > names.indexOf('SYNC'));
+  assert.ok(names.indexOf('CPU_AFFINITY') < names.indexOf('JOIN_NS') && names.lastIndexOf('CPU_AFFINITY') > names.indexOf('CLONE'));
   assert.deepEqual([...(aff[0]!.args[0] as Buffer)], [3, 0, 0, 0, 0, 0, 0, 0]);
   assert.equal((aff[1]!.args[0] as Buffer).length, 16);
   assert.equal((aff[1]!.args[0] as Buffer)[8], 2);
