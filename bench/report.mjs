@@ -211,12 +211,12 @@ if (has('verbs')) {
 // ---- 1. verbs
 if (has('verbs')) {
   md.push('## 1. Each verb alone, and the floors (ms)', '');
-  md.push('`create` makes a `sleep 1000` container (own cgroup); `start`, `state`, `kill KILL`, `delete` act on it;',
+  md.push('`create` makes a `sleep 1000` container (own cgroup); `start`, `state`, `exec -d /bin/true`, `kill KILL`, `delete` act on it;',
     '`run` is a foreground `/bin/true` container; `delete after run` is the not-found path (the runtimes delete a',
     'foreground container themselves); `--version` is each runtime\'s floor (for hello: dist/hello itself); `spec` in an',
     'empty dir; `list` of an empty root. The hello column is dist/hello called with the same arguments.', '');
   const rows = [
-    ['create'], ['start'], ['state'], ['kill'], ['delete'], ['run', 'run /bin/true'], ['delete_after_run', 'delete after run'],
+    ['create'], ['start'], ['state'], ['exec_d', 'exec -d /bin/true'], ['kill'], ['delete'], ['run', 'run /bin/true'], ['delete_after_run', 'delete after run'],
     ['version', '--version (floor)'], ['spec'], ['list', 'list (empty)'],
   ].map(([metric, label]) => ({ metric, label }));
   const rts = runtimesOf('verbs');

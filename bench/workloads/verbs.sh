@@ -2,7 +2,8 @@
 # bench/workloads/verbs.sh N WARMUP NAME=PATH...
 # Every verb alone, the runtimes alternating call by call (A B C A B C ..., order rotated each
 # iteration). One iteration:
-#   create (sleep 1000 container, own cgroup)  start  state  kill KILL  delete (delete -f on refusal)
+#   create (sleep 1000 container, own cgroup)  start  state  exec -d /bin/true  kill KILL
+#   delete (delete -f on refusal)
 #   run /bin/true (foreground)  delete-after-run  --version  spec (empty dir)  list (empty root)
 # `--version` is each runtime's own floor (exec + start-up, no work): runc's floor is
 # `runc --version`, and hello's samples of every step are the Node floor (dist/hello).
@@ -53,6 +54,10 @@ for ((it = -WARM; it < N; it++)); do
   done
   for n in "${order[@]}"; do
     bench_time "$n" state "${cid[$n]}"; [ $BENCH_RC = 0 ] || fail "$n" state "rc=$BENCH_RC"; rec state "$n" "$it"
+  done
+  for n in "${order[@]}"; do
+    # what engines run for `docker exec` and every healthcheck
+    bench_time "$n" exec -d "${cid[$n]}" /bin/true; [ $BENCH_RC = 0 ] || fail "$n" exec "rc=$BENCH_RC"; rec exec_d "$n" "$it"
   done
   for n in "${order[@]}"; do
     bench_time "$n" kill "${cid[$n]}" KILL; [ $BENCH_RC = 0 ] || fail "$n" kill "rc=$BENCH_RC"; rec kill "$n" "$it"
