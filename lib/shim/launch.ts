@@ -157,7 +157,7 @@ function spawnSyncBinding(): SpawnSyncBinding | undefined {
   }
 }
 
-/** The messages of a shim run that has ended: create's conversation when it needs no answer. */
+/** The messages of a shim run that has ended: a create without pre-start hooks, or exec --detach. */
 export class ShimTranscript implements ShimChannel {
   private readonly queue: ShimMessage[];
 
@@ -181,7 +181,8 @@ export class ShimTranscript implements ShimChannel {
 /**
  * Run a plan that needs no answer from us (no SYNC op) to the end of the shim's part, blocking:
  * the plan goes in on the control socket and every line the shim and the init write on it comes
- * back once both have closed it (the init closes it at READY, the create-mode parent at the clone).
+ * back once every holder has closed it (the shim parent after the clone in create and
+ * exec-detach mode, the init at READY, an exec'd child at execve: the socket is close-on-exec).
  * undefined when the spawn_sync binding is not available: use ShimSession then.
  */
 export function runShimBlocking(ops: readonly PlanOp[], preserveFds: number): ShimTranscript | undefined {
