@@ -49,7 +49,7 @@ struct op {
 	uint16_t argc;
 	char **argv;       /* NUL-terminated copies (args may hold NULs: see len) */
 	uint32_t *len;
-	int fd;            /* JOIN_NS: namespace file opened ahead of the first setns */
+	int fd;            /* JOIN_NS: namespace file opened ahead of the first setns; CGROUP_JOIN: cgroup.procs */
 };
 
 enum mode { MODE_CREATE, MODE_RUN, MODE_EXEC, MODE_EXEC_DETACH };
@@ -73,7 +73,7 @@ static int notify_sock = -1;       /* NOTIFY_SOCKET: connected to linux.seccomp.
 static int trees[TREES_MAX];       /* IDMAP_TREE: detached idmapped mounts for MOUNT_TREE */
 static int ns_opened;
 #define JOINS_MAX 32
-static int cgroup_joins[JOINS_MAX]; /* CGROUP_JOIN: cgroup.procs files opened on the host */
+static struct op *cgroup_joins[JOINS_MAX]; /* CGROUP_JOIN ops, each holding its open file */
 static int cgroup_join_n;
 static const struct op *id_maps[2]; /* ID_MAP: uid_map, gid_map texts */
 static int init_stat_fd = -1;      /* INIT_CHECK: /proc/<init>/stat, pins that very process */
@@ -635,7 +635,8 @@ static void op_cgroup_join(const struct op *o)
 	int fd = open(o->argv[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die(errno, "open %s", o->argv[0]);
-	cgroup_joins[cgroup_join_n++] = fd;
+	cgroup_joins[cgroup_join_n] = &plan[cur];   /* o itself, writable */
+	cgroup_joins[cgroup_join_n++]->fd = fd;
 }
 
 static void op_id_map(const struct op *o)
@@ -706,16 +707,12 @@ static void settle_child(long pid)
 	}
 	int n = snprintf(pidtext, sizeof pidtext, "%ld", pid);
 	for (int i = 0; i < cgroup_join_n; i++) {
-		if (write(cgroup_joins[i], pidtext, (size_t)n) != n) {
+		if (write(cgroup_joins[i]->fd, pidtext, (size_t)n) != n) {
 			int e = errno;
 			kill((pid_t)pid, SIGKILL);
-			char link[64], target[4096];
-			snprintf(link, sizeof link, "/proc/self/fd/%d", cgroup_joins[i]);
-			ssize_t t = readlink(link, target, sizeof target - 1);
-			target[t > 0 ? t : 0] = '\0';
-			die(e, "failed to write %ld to %s", pid, target);
+			die(e, "failed to write %ld to %s", pid, cgroup_joins[i]->argv[0]);
 		}
-		close(cgroup_joins[i]);
+		close(cgroup_joins[i]->fd);
 	}
 	cgroup_join_n = 0;
 }
@@ -989,7 +986,7 @@ static void op_clone(const struct op *o)
 		}
 		close(gate[1]);
 		for (int i = 0; i < cgroup_join_n; i++)
-			close(cgroup_joins[i]);
+			close(cgroup_joins[i]->fd);
 		cgroup_join_n = 0;
 		if (read_full(gate[0], &host_pid, sizeof host_pid) < 0)
 			_exit(1);                    /* the parent died before reporting us */

@@ -3,6 +3,8 @@
  * (see docs/engine-contract in the shared docs, section 7.3); `pointer` names the offending
  * config.json field when there is one; `exitCode` is what the CLI exits with.
  */
+import type * as Os from 'node:os';
+
 export type ErrorKind =
   | 'usage'        // bad argv: exit 2 (documented in the README)
   | 'config'       // config.json / process.json invalid or unsupported
@@ -73,4 +75,17 @@ const ERRNO_TEXT: Record<string, string> = {
 /** Go/runc style lower-case errno text, e.g. ENOENT -> "no such file or directory". */
 export function errnoText(code: string): string {
   return ERRNO_TEXT[code] ?? code.toLowerCase();
+}
+
+let errnoCodes: Map<number, string> | undefined;
+
+/** The code of an errno number: 2 -> "ENOENT" ("E<n>" when Node does not know it). */
+export function errnoCode(errno: number): string {
+  if (errnoCodes === undefined) {
+    // Required here: node:os is not in Node's startup snapshot and this module is in every call.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { constants } = require('node:os') as typeof Os;
+    errnoCodes = new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
+  }
+  return errnoCodes.get(errno) ?? `E${errno}`;
 }

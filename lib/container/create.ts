@@ -11,7 +11,7 @@ import { debug, trace } from '../log';
 import { faultPoint } from '../fault';
 import { buildInitPlan, namespaceSets } from '../plan/init-plan';
 import { warmCgroupAttach } from './attach-warmup';
-import { ShimSession, runShimBlocking, type ShimChannel } from '../shim/launch';
+import { launchShim, type ShimChannel, type ShimSession } from '../shim/launch';
 import type { Spec } from '../spec/types';
 import { validateContainerId } from '../spec/ids';
 import { loadBundle } from './bundle';
@@ -113,15 +113,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     trace('plan');
     // Without createRuntime/prestart hooks nothing needs an answer from us while the init sets
     // up: the shim then runs in one blocking call (no child_process, no event loop turns).
-    const transcript = o.mode === 'create' && !needsHookSync(spec) ? runShimBlocking(plan, extraFds) : undefined;
-    if (transcript !== undefined) {
-      channel = transcript;
-      trace('shim-blocking');
-    } else {
-      session = new ShimSession(plan, extraFds);
-      channel = session;
-      trace('spawn');
-    }
+    ({ channel, session } = launchShim(plan, extraFds, o.mode === 'create' && !needsHookSync(spec)));
+    trace(session === undefined ? 'shim-blocking' : 'spawn');
     faultPoint('after-spawn');
     await driveInit(channel, spec, record, o, bundle);
     trace('shim');

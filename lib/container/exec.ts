@@ -19,7 +19,7 @@ import { OciError, configError, errnoText, toOciError, usageError } from '../err
 import { faultPoint } from '../fault';
 import { NS_FILES, buildExecPlan, execProcessFromConfig, parseSubCgroupArgs, type ExecProcessFlags, type JoinNamespace } from '../plan/exec-plan';
 import type { ProcessSource } from '../plan/identity';
-import { ShimSession, runShimBlocking, type ShimChannel } from '../shim/launch';
+import { launchShim, type ShimChannel, type ShimSession } from '../shim/launch';
 import { compileSeccompCached } from '../seccomp/cache';
 import type { NamespaceType, Process, Spec } from '../spec/types';
 import { validateProcess } from '../spec/validate';
@@ -84,16 +84,10 @@ export async function execInContainer(o: ExecRequest): Promise<number> {
 
     // The kernel's wait of the first cgroup attach (attach-warmup.ts) overlaps the shim's start.
     warmCgroupAttach();
-    const transcript = o.detach ? runShimBlocking(plan, o.preserveFds) : undefined;
-    if (transcript !== undefined) {
-      channel = transcript;
-    } else {
-      session = new ShimSession(plan, o.preserveFds);
-      channel = session;
-      // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
-      // the fork; a SIGTERM during setup ends the setup). Detached: nothing to forward.
-      if (!o.detach) forwardSignals(session);
-    }
+    ({ channel, session } = launchShim(plan, o.preserveFds, o.detach));
+    // Foreground: from now on a signal sent to us is the process's (the shim forwards it after
+    // the fork; a SIGTERM during setup ends the setup). Detached: nothing to forward.
+    if (!o.detach && session !== undefined) forwardSignals(session);
     faultPoint('exec-after-spawn');
     await driveExec(channel, rec, child, unlock);
   } catch (err) {

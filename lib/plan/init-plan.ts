@@ -13,7 +13,7 @@ import {
   notifyStateTemplate, planContainerHooks, planMemoryPolicy, planPersonality, planProcessAttrs, refuseUnsupported, seccompLoadsEarly,
   seccompNotifies, seccompOp, timeOffsetsText, type SeccompCompiler,
 } from './extras';
-import { planIdmappedMounts, planNetDevices, type IdmapSlots } from './host-resources';
+import { mapText, planIdmappedMounts, planNetDevices, type IdmapSlots } from './host-resources';
 import { compileSeccompCached } from '../seccomp/cache';
 import { normalizeSysctlName } from '../spec/semantic';
 import { OCI_VERSION } from '../container/store';
@@ -79,11 +79,6 @@ export const DEFAULT_DEVICES: readonly DefaultDevice[] = [
   { path: '/dev/tty', major: 5, minor: 0 },
 ];
 
-/** uid_map/gid_map text of linux.uidMappings/gidMappings: "inside outside count" lines. */
-export function idMapText(maps: ReadonlyArray<{ containerID: number; hostID: number; size: number }> | undefined): string {
-  return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
-
 export function namespaceSets(spec: Spec): { fresh: Set<NamespaceType>; joined: Namespace[] } {
   const fresh = new Set<NamespaceType>();
   const joined: Namespace[] = [];
@@ -138,8 +133,8 @@ export function buildInitPlan(input: InitPlanInput): PlanOp[] {
   add('MODE', input.mode);
   // Written by the shim parent after the clone (user_namespaces(7): from the parent namespace).
   if (fresh.has('user')) {
-    const uid = idMapText(spec.linux?.uidMappings);
-    const gid = idMapText(spec.linux?.gidMappings);
+    const uid = mapText(spec.linux?.uidMappings ?? []);
+    const gid = mapText(spec.linux?.gidMappings ?? []);
     if (uid !== '') add('ID_MAP', 'uid_map', uid);
     if (gid !== '') add('ID_MAP', 'gid_map', gid);
   }

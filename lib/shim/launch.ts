@@ -6,8 +6,7 @@
 import type * as ChildProcessModule from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import type * as Os from 'node:os';
-import { OciError, errnoText } from '../errors';
+import { OciError, errnoCode, errnoText } from '../errors';
 import { materializeExecutable, readAsset } from '../sys/assets';
 import { encodePlan } from './codec';
 import type { PlanOp } from './ops';
@@ -158,7 +157,7 @@ function spawnSyncBinding(): SpawnSyncBinding | undefined {
 }
 
 /** The messages of a shim run that has ended: a create without pre-start hooks, or exec --detach. */
-export class ShimTranscript implements ShimChannel {
+class ShimTranscript implements ShimChannel {
   private readonly queue: ShimMessage[];
 
   constructor(output: string) {
@@ -185,7 +184,7 @@ export class ShimTranscript implements ShimChannel {
  * exec-detach mode, the init at READY, an exec'd child at execve: the socket is close-on-exec).
  * undefined when the spawn_sync binding is not available: use ShimSession then.
  */
-export function runShimBlocking(ops: readonly PlanOp[], preserveFds: number): ShimTranscript | undefined {
+function runShimBlocking(ops: readonly PlanOp[], preserveFds: number): ShimTranscript | undefined {
   const binding = spawnSyncBinding();
   if (binding === undefined) return undefined;
   const plan = encodePlan(ops);
@@ -202,18 +201,21 @@ export function runShimBlocking(ops: readonly PlanOp[], preserveFds: number): Sh
     exe.close();
   }
   if (r.error !== undefined && r.error !== 0) {
-    return new ShimTranscript(`ERROR starting the shim: ${errnoName(r.error)}\n`);
+    return new ShimTranscript(`ERROR starting the shim: ${errnoText(errnoCode(-r.error))}\n`); // libuv: -errno
   }
   const out = r.output?.[ctlIndex];
   return new ShimTranscript(out ? Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('utf8') : '');
 }
 
-/** A libuv error number (negative errno) as runc words it: "no such file or directory". */
-function errnoName(negErrno: number): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { constants } = require('node:os') as typeof Os;
-  const code = Object.entries(constants.errno).find(([, v]) => v === -negErrno)?.[0];
-  return code !== undefined ? errnoText(code) : `errno ${-negErrno}`;
+/**
+ * Start the shim for a plan: run to its end in one blocking call when the caller needs no
+ * conversation (`blocking`) and Node's binding allows it, otherwise as a ShimSession.
+ */
+export function launchShim(ops: readonly PlanOp[], preserveFds: number, blocking: boolean): { channel: ShimChannel; session?: ShimSession } {
+  const transcript = blocking ? runShimBlocking(ops, preserveFds) : undefined;
+  if (transcript !== undefined) return { channel: transcript };
+  const session = new ShimSession(ops, preserveFds);
+  return { channel: session, session };
 }
 
 function parseLine(line: string): ShimMessage {

@@ -24,6 +24,7 @@ import { privateCacheDir, runtimeCacheDir, trustedOwner } from './cache';
 import fs from 'node:fs';
 import path from 'node:path';
 import { assetBuildPath, isSea, materializeExecutable, readAsset } from './assets';
+import { errnoCode } from '../errors';
 
 /** Injected by scripts/build.mjs (esbuild define): first 16 hex digits of sha256(ffi-rs.node). */
 declare const OCI_TS_FFI_HASH: string | undefined;
@@ -233,23 +234,13 @@ const TYPE_KEY: Record<CType, string> = {
   void: 'Void',
 };
 
-let errnoNames: Map<number, string> | undefined;
-
-export function errnoName(errno: number): string {
-  if (!errnoNames) {
-    errnoNames = new Map();
-    for (const [name, num] of Object.entries(nodeOs().constants.errno)) errnoNames.set(num, name);
-  }
-  return errnoNames.get(errno) ?? `E${errno}`;
-}
-
 /** A failed C call: `message` is `<syscall>: <strerror in lower case>`, like runc's wording. */
 export class SyscallError extends Error {
   readonly errno: number;
   readonly code: string;
   readonly syscall: string;
   constructor(syscall: string, errno: number) {
-    const code = errnoName(errno);
+    const code = errnoCode(errno);
     super(`${syscall}: ${describe(errno)}`);
     this.name = 'SyscallError';
     this.errno = errno;
@@ -268,7 +259,7 @@ function describe(errno: number): string {
   } catch {
     /* fall through */
   }
-  return errnoName(errno);
+  return errnoCode(errno);
 }
 
 export class NativeLibrary {

@@ -547,6 +547,7 @@ describe('oci-ts-shim', { skip }, () => {
         assert.equal(other.code, 1);
         assert.equal(errorOf(other), 'the container\'s init process is gone');
         assert.ok(!other.lines.some((l) => l.startsWith('PID')), 'nothing cloned');
+        assert.equal(other.stdout, '', 'the program never ran');
         target.kill('SIGKILL');
         await new Promise((r) => target.once('exit', r));
         const gone = await runShim(plan(start));
